@@ -1,0 +1,22 @@
+"""The Typer application and the one-line error helper shared by all commands."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import typer
+
+app = typer.Typer(
+    name="ovsim",
+    help="Oncolytic virotherapy (T-VEC) in silico: patients, dosing plans, virtual trials.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``ovsim: error: <message>`` on stderr (one line) and exit with ``code``."""
+    sys.stderr.write(f"ovsim: error: {message}\n")
+    raise typer.Exit(code)

@@ -1,0 +1,1 @@
+"""``ovsim plan LESIONS.csv --visit N`` (to be written)."""

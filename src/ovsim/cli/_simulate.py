@@ -1,0 +1,1 @@
+"""``ovsim simulate PATIENT.yaml --out DIR`` (filled in by the engine work)."""

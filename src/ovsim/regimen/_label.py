@@ -1,0 +1,120 @@
+"""Imlygic label facts and the per-visit volume allocation, as pure array functions.
+
+Every function takes an array namespace ``xp`` (``numpy`` or ``jax.numpy``) so the same
+rule serves ``ovsim plan``, the scipy reference engine and the batched JAX engine.
+Volumes are computed in whole tenths of a millilitre, so the 4 mL cap is exact.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import yaml
+
+DECI_ML_PER_ML = 10.0
+
+
+@dataclass(frozen=True)
+class LabelFacts:
+    """Numbers of the Imlygic label (EU SmPC / US PI) that drive dosing."""
+
+    first_strength_pfu_per_ml: float
+    later_strength_pfu_per_ml: float
+    vial_ml: float
+    second_visit_day: float
+    interval_days: float
+    max_volume_per_visit_ml: float
+    band_lower_cm: tuple[float, ...]
+    """Exclusive lower bound of each diameter band, ascending (cm)."""
+    band_volume_ml: tuple[float, ...]
+    """Largest volume for a lesion in the matching band (mL)."""
+    source: str
+
+
+@functools.cache
+def load_label() -> LabelFacts:
+    """The label facts shipped in ``ovsim/data/imlygic_label.yaml``."""
+    raw = yaml.safe_load(resources.files("ovsim.data").joinpath("imlygic_label.yaml").read_text())
+    bands = sorted(raw["volume_by_longest_diameter_cm"], key=lambda b: b["above"])
+    return LabelFacts(
+        first_strength_pfu_per_ml=float(raw["strengths_pfu_per_ml"]["first_visit"]),
+        later_strength_pfu_per_ml=float(raw["strengths_pfu_per_ml"]["later_visits"]),
+        vial_ml=float(raw["vial_ml"]),
+        second_visit_day=float(raw["schedule_days"]["second_visit_after_first"]),
+        interval_days=float(raw["schedule_days"]["interval_after"]),
+        max_volume_per_visit_ml=float(raw["max_volume_per_visit_ml"]),
+        band_lower_cm=tuple(float(b["above"]) for b in bands),
+        band_volume_ml=tuple(float(b["ml"]) for b in bands),
+        source=str(raw["source"]),
+    )
+
+
+def visit_days(horizon_days: float, label: LabelFacts | None = None) -> np.ndarray:
+    """Scheduled visit days within ``[0, horizon_days]``: 0, 21, then every 14 days (days)."""
+    label = label or load_label()
+    if horizon_days < 0:
+        raise ValueError(f"horizon_days: expected >= 0 (got {horizon_days})")
+    later = np.arange(label.second_visit_day, horizon_days + 1e-9, label.interval_days)
+    return np.concatenate([[0.0], later])
+
+
+def strength_pfu_per_ml(visit_index: Any, xp: Any = np, label: LabelFacts | None = None) -> Any:
+    """Concentration for the 0-based visit index: 1e6 PFU/mL at the first visit, 1e8 later."""
+    label = label or load_label()
+    return xp.where(
+        xp.asarray(visit_index) == 0, label.first_strength_pfu_per_ml, label.later_strength_pfu_per_ml
+    )
+
+
+def label_volume_ml(diameter_cm: Any, xp: Any = np, label: LabelFacts | None = None) -> Any:
+    """Largest label volume (mL) for lesions of the given longest diameter (cm); 0 where <= 0."""
+    label = label or load_label()
+    d = xp.asarray(diameter_cm)
+    vol = xp.zeros_like(d, dtype=float) if hasattr(xp, "zeros_like") else 0.0 * d
+    for lower, ml in zip(label.band_lower_cm, label.band_volume_ml):
+        vol = xp.where(d > lower, ml, vol)
+    return vol
+
+
+def allocate_volumes_ml(
+    diameter_cm: Any,
+    eligible: Any,
+    new: Any,
+    first_visit: Any,
+    xp: Any = np,
+    label: LabelFacts | None = None,
+) -> Any:
+    """Volumes (mL) to inject into each lesion at one visit, following the label's priority.
+
+    diameter_cm: (L,) longest diameters (cm); eligible: (L,) bool, injectable and present;
+    new: (L,) bool, present now but not at the previous visit; first_visit: scalar bool.
+    Order: first visit, largest first; later visits, new lesions first, then by size;
+    ties by position. Each lesion gets its band volume until the visit's 4 mL are used;
+    the lesion where the cap falls gets what remains (the label gives volumes "up to").
+    """
+    label = label or load_label()
+    d = xp.asarray(diameter_cm, dtype=float)
+    eligible = xp.asarray(eligible, dtype=bool)
+    new_first = xp.logical_and(xp.asarray(new, dtype=bool), xp.logical_not(xp.asarray(first_visit)))
+    want = xp.round(label_volume_ml(d, xp, label) * DECI_ML_PER_ML) * eligible
+    # Sort key: new lesions ahead of all others, then larger diameters; ineligible lesions last.
+    key = xp.where(eligible, d + 1.0e6 * new_first, -1.0)
+    order = xp.argsort(-key, stable=True) if xp is not np else np.argsort(-key, kind="stable")
+    want_sorted = want[order]
+    used_before = xp.cumsum(want_sorted) - want_sorted
+    cap = xp.round(label.max_volume_per_visit_ml * DECI_ML_PER_ML)
+    give_sorted = xp.clip(cap - used_before, 0.0, want_sorted)
+    inverse = xp.argsort(order)
+    return give_sorted[inverse] / DECI_ML_PER_ML
+
+
+def vials_to_thaw(total_volume_ml: float, label: LabelFacts | None = None) -> int:
+    """Number of 1 mL vials needed for a visit's total volume (mL)."""
+    label = label or load_label()
+    tenths = round(total_volume_ml * DECI_ML_PER_ML)
+    per_vial = round(label.vial_ml * DECI_ML_PER_ML)
+    return -(-tenths // per_vial)
