@@ -20,3 +20,18 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``ovsim: error: <message>`` on stderr (one line) and exit with ``code``."""
     sys.stderr.write(f"ovsim: error: {message}\n")
     raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        print(f"ovsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Oncolytic virotherapy (T-VEC) in silico: patients, dosing plans, virtual trials."""

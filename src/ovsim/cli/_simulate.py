@@ -1,1 +1,58 @@
-"""``ovsim simulate PATIENT.yaml --out DIR`` (filled in by the engine work)."""
+"""``ovsim simulate PATIENT.yaml --out DIR``: one patient end to end."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from ._app import app, fail
+
+
+@app.command()
+def simulate(
+    patient_file: Path = typer.Argument(..., help="Patient YAML file (see examples/patient_reference.yaml)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the results (created if missing)."),
+    table_format: str = typer.Option("parquet", "--format", help="Trajectory tables: parquet or csv."),
+    backend: str = typer.Option("jax", help="Engine: jax (compiled) or scipy (reference loop)."),
+) -> None:
+    """Simulate one patient and write trajectories, dose records and a plot."""
+    from ..io import TABLE_FORMATS, InputFileError, atomic_output_dir, load_patient, write_patient_result
+
+    console = Console(stderr=True)
+    if table_format not in TABLE_FORMATS:
+        fail(f"--format: expected one of {', '.join(TABLE_FORMATS)} (got {table_format!r})")
+    if backend not in ("jax", "scipy"):
+        fail(f"--backend: expected jax or scipy (got {backend!r})")
+    try:
+        scenario = load_patient(patient_file)
+    except InputFileError as err:
+        fail(str(err))
+
+    from ..engine import SimulationError, simulate_patient
+    from ..report import plot_patient
+
+    with console.status(f"simulating {scenario.patient.patient_id} over {scenario.horizon_days:g} days"):
+        try:
+            result = simulate_patient(
+                scenario.patient,
+                scenario.regimen,
+                horizon_days=scenario.horizon_days,
+                output_every_days=scenario.output_every_days,
+                backend=backend,
+            )
+        except SimulationError as err:
+            fail(str(err), code=1)
+    digest = hashlib.sha256(patient_file.read_bytes()).hexdigest()
+    with atomic_output_dir(out) as folder:
+        paths = write_patient_result(
+            result, folder, table_format,
+            extra={"patient_file": str(patient_file), "patient_file_sha256": digest},
+        )
+        fig = plot_patient(result)
+        fig.savefig(folder / "trajectories.png", dpi=120)
+        paths.append(folder / "trajectories.png")
+    print(result.summary())
+    console.print(f"wrote {', '.join(p.name for p in paths)} to {out}")

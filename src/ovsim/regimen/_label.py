@@ -80,6 +80,28 @@ def label_volume_ml(diameter_cm: Any, xp: Any = np, label: LabelFacts | None = N
     return vol
 
 
+def _stable_argsort(values: Any, xp: Any) -> Any:
+    """Indices that sort ``values`` ascending, equal values kept in position order."""
+    if xp is np:
+        return np.argsort(values, kind="stable")
+    return xp.argsort(values, stable=True)
+
+
+def injection_order(diameter_cm: Any, eligible: Any, new: Any, first_visit: Any, xp: Any = np) -> Any:
+    """Lesion indices in the label's priority order for one visit (highest priority first).
+
+    First visit: eligible lesions by decreasing diameter (cm). Later visits: eligible new
+    lesions first, each group by decreasing diameter. Ineligible lesions come last; ties keep
+    list order. Two stable sorts (size, then group) keep the order exact in float32 as well.
+    """
+    d = xp.asarray(diameter_cm, dtype=float)
+    eligible = xp.asarray(eligible, dtype=bool)
+    new_first = xp.logical_and(xp.asarray(new, dtype=bool), xp.logical_not(xp.asarray(first_visit)))
+    by_size = _stable_argsort(-xp.where(eligible, d, -1.0), xp)
+    group = xp.where(eligible, xp.where(new_first, 2, 1), 0)  # 2: new, 1: other eligible, 0: not
+    return by_size[_stable_argsort(-group[by_size], xp)]
+
+
 def allocate_volumes_ml(
     diameter_cm: Any,
     eligible: Any,
@@ -99,11 +121,8 @@ def allocate_volumes_ml(
     label = label or load_label()
     d = xp.asarray(diameter_cm, dtype=float)
     eligible = xp.asarray(eligible, dtype=bool)
-    new_first = xp.logical_and(xp.asarray(new, dtype=bool), xp.logical_not(xp.asarray(first_visit)))
     want = xp.round(label_volume_ml(d, xp, label) * DECI_ML_PER_ML) * eligible
-    # Sort key: new lesions ahead of all others, then larger diameters; ineligible lesions last.
-    key = xp.where(eligible, d + 1.0e6 * new_first, -1.0)
-    order = xp.argsort(-key, stable=True) if xp is not np else np.argsort(-key, kind="stable")
+    order = injection_order(d, eligible, new, first_visit, xp)
     want_sorted = want[order]
     used_before = xp.cumsum(want_sorted) - want_sorted
     cap = xp.round(label.max_volume_per_visit_ml * DECI_ML_PER_ML)

@@ -1,0 +1,145 @@
+"""Numbers the engines integrate: segment boundaries, dose events and patient arrays.
+
+Segments are the sorted union of the output grid, the T-VEC visit days and the GM-CSF switch
+days. Each engine integrates segment by segment; at the start of a segment that is a visit it
+applies the dosing policy to the state at that moment. Lesions are padded to ``n_slots``
+(multiples of 4) so patients of similar size share one compiled function; padded slots hold
+no cells and are never dosed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..model import (
+    DAYS_PER_MONTH,
+    INFILTRATION_BY_SITE,
+    PARAMETERS,
+    StateLayout,
+    cells_from_diameter_cm,
+)
+from ..population import Patient
+from ..regimen import GmcsfRegimen, LabelPolicy, visit_days
+
+Regimen = LabelPolicy | GmcsfRegimen
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Segment boundaries and what happens at the start of each segment (numpy arrays)."""
+
+    boundaries_day: np.ndarray  # (S+1,) days, from 0 to the horizon
+    visit_index: np.ndarray  # (S,) int: 0-based scheduled T-VEC visit at the segment start, -1 if none
+    gmcsf_rate_ug_per_m2_per_day: np.ndarray  # (S,) GM-CSF input during the segment
+    grid_index: np.ndarray  # (G,) positions of output-grid times in boundaries_day
+    policy: LabelPolicy | None
+    gmcsf: GmcsfRegimen | None
+
+    @property
+    def n_segments(self) -> int:
+        """Number of integration segments S."""
+        return len(self.boundaries_day) - 1
+
+    @property
+    def time_day(self) -> np.ndarray:
+        """Output grid (days)."""
+        return self.boundaries_day[self.grid_index]
+
+
+def split_regimen(regimen: Regimen | Sequence[Regimen] | None) -> tuple[LabelPolicy | None, GmcsfRegimen | None]:
+    """The T-VEC policy and the GM-CSF regimen in ``regimen`` (each at most once)."""
+    items = [] if regimen is None else [regimen] if isinstance(regimen, (LabelPolicy, GmcsfRegimen)) else list(regimen)
+    policy = [r for r in items if isinstance(r, LabelPolicy)]
+    gmcsf = [r for r in items if isinstance(r, GmcsfRegimen)]
+    unknown = [r for r in items if not isinstance(r, (LabelPolicy, GmcsfRegimen))]
+    if unknown or len(policy) > 1 or len(gmcsf) > 1:
+        raise ValueError("regimen: expected at most one LabelPolicy and at most one GmcsfRegimen")
+    return (policy[0] if policy else None, gmcsf[0] if gmcsf else None)
+
+
+def build_schedule(
+    regimen: Regimen | Sequence[Regimen] | None, horizon_days: float, output_every_days: float
+) -> Schedule:
+    """The segments for a regimen over ``[0, horizon_days]`` with output every ``output_every_days``."""
+    if not (math.isfinite(horizon_days) and horizon_days > 0):
+        raise ValueError(f"horizon_days: expected a number > 0 (got {horizon_days!r})")
+    if not (math.isfinite(output_every_days) and 0 < output_every_days <= horizon_days):
+        raise ValueError(f"output_every_days: expected 0 < value <= horizon_days (got {output_every_days!r})")
+    policy, gmcsf = split_regimen(regimen)
+    grid = np.unique(np.append(np.arange(0.0, horizon_days, output_every_days), horizon_days))
+    visits = visit_days(horizon_days) if policy is not None else np.zeros(0)
+    visits = visits[visits < horizon_days]
+    switches = gmcsf.switch_days(horizon_days, DAYS_PER_MONTH) if gmcsf is not None else np.zeros(0)
+    bounds = np.unique(np.round(np.concatenate([grid, visits, switches]), 9))
+    starts = bounds[:-1]
+    visit_index = np.full(len(starts), -1, dtype=np.int64)
+    visit_index[np.searchsorted(starts, visits)] = np.arange(len(visits))
+    gm_rate = gmcsf.rate_ug_per_m2_per_day(starts, DAYS_PER_MONTH) if gmcsf is not None else np.zeros(len(starts))
+    return Schedule(
+        boundaries_day=bounds,
+        visit_index=visit_index,
+        gmcsf_rate_ug_per_m2_per_day=np.asarray(gm_rate, dtype=float),
+        grid_index=np.searchsorted(bounds, np.round(grid, 9)),
+        policy=policy,
+        gmcsf=gmcsf,
+    )
+
+
+def n_slots_for(n_lesions: int) -> int:
+    """Lesion slots: ``n_lesions`` rounded up to a multiple of 4."""
+    return max(4, 4 * math.ceil(n_lesions / 4))
+
+
+@dataclass(frozen=True)
+class PatientArrays:
+    """A patient as arrays: initial state, parameters, lesion-level values (numpy)."""
+
+    y0: np.ndarray  # (n_state,)
+    params: dict[str, float]  # patient-level parameters plus hsv1_seropositive
+    lesion: dict[str, np.ndarray]  # growth_rate (1/day), accessibility, infiltration: (L_slots,)
+    injectable: np.ndarray  # (L_slots,) bool
+    layout: StateLayout
+
+
+def patient_arrays(patient: Patient, n_slots: int | None = None) -> PatientArrays:
+    """Arrays for ``patient`` with lesions padded to ``n_slots`` (default :func:`n_slots_for`)."""
+    n_slots = n_slots or n_slots_for(patient.n_lesions)
+    if n_slots < patient.n_lesions:
+        raise ValueError(f"n_slots: expected >= {patient.n_lesions} (got {n_slots})")
+    params = {name: patient.parameter(name) for name in PARAMETERS}
+    params["hsv1_seropositive"] = 1.0 if patient.hsv1_seropositive else 0.0
+    layout = StateLayout(n_slots)
+    n = patient.n_lesions
+    growth = np.zeros(n_slots)
+    access = np.full(n_slots, params["accessibility"])
+    infiltration = np.ones(n_slots)
+    injectable = np.zeros(n_slots, dtype=bool)
+    y0 = np.zeros(layout.size)
+    for j, les in enumerate(patient.lesions):
+        doubling = les.doubling_time_days or params["doubling_time_days"]
+        growth[j] = math.log(2.0) / doubling
+        access[j] = les.accessibility if les.accessibility is not None else params["accessibility"]
+        infiltration[j] = INFILTRATION_BY_SITE[les.site]
+        injectable[j] = les.site.injectable
+        y0[layout.lesion_index(j, "uninfected_cells")] = cells_from_diameter_cm(
+            les.longest_diameter_cm, params["tumour_cell_density"]
+        )
+    y0[layout.systemic_index("hsv_antibody_titre")] = (
+        params["hsv1_seropositive"] * params["antibody_seropositive_baseline"]
+    )
+    return PatientArrays(
+        y0=y0,
+        params=params,
+        lesion={"growth_rate": growth, "accessibility": access, "infiltration": infiltration},
+        injectable=injectable,
+        layout=layout,
+    )
+
+
+def gmcsf_input(schedule: Schedule, params: dict[str, Any]) -> np.ndarray:
+    """GM-CSF input (ug/day) of each segment for the patient's body surface area."""
+    return schedule.gmcsf_rate_ug_per_m2_per_day * params["bsa_m2"]

@@ -1,0 +1,176 @@
+"""Patient files (YAML): schema, validation with one-line errors, conversion to model objects.
+
+A patient file declares the lesions (site, size), covariates, parameter overrides, the regimen
+and the horizon; see ``examples/patient_reference.yaml``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..model import SITE_NAMES, Site, check_overrides
+from ..population import Lesion, Patient
+from ..regimen import GmcsfRegimen, LabelPolicy
+
+
+class InputFileError(ValueError):
+    """A user file is invalid; the message is one line: file, field, what was expected."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LesionSpec(_Strict):
+    id: str = Field(min_length=1)
+    site: str
+    longest_diameter_cm: float = Field(gt=0, allow_inf_nan=False)
+    accessibility: float | None = Field(default=None, gt=0, le=1)
+    doubling_time_days: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+
+    @field_validator("site")
+    @classmethod
+    def _site(cls, value: str) -> str:
+        return Site.parse(value).value
+
+
+class PatientSpec(_Strict):
+    id: str = Field(min_length=1)
+    hsv1_seropositive: bool = True
+    stage: Literal["IIIB", "IIIC", "IVM1a", "IVM1b", "IVM1c"] | None = None
+    ecog: Literal[0, 1, 2, 3, 4] | None = None
+    ldh_x_uln: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+
+
+class TvecSpec(_Strict):
+    rules: Literal["label", "optim"] = "label"
+    detection_limit_cm: float = Field(default=0.2, ge=0, allow_inf_nan=False)
+
+
+class GmcsfSpec(_Strict):
+    dose_ug_per_m2_per_day: float = Field(default=125.0, ge=0, allow_inf_nan=False)
+    days_on: float = Field(default=14.0, gt=0)
+    cycle_days: float = Field(default=28.0, gt=0)
+    max_months: float | None = Field(default=None, gt=0)
+
+
+class RegimenSpec(_Strict):
+    tvec: TvecSpec | None = None
+    gmcsf: GmcsfSpec | None = None
+
+
+class PatientFile(_Strict):
+    patient: PatientSpec
+    lesions: list[LesionSpec] = Field(min_length=1)
+    parameters: dict[str, float] = Field(default_factory=dict)
+    regimen: RegimenSpec = RegimenSpec(tvec=TvecSpec())
+    horizon_days: float = Field(default=730.0, gt=0, allow_inf_nan=False)
+    output_every_days: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+
+
+@dataclass(frozen=True)
+class PatientScenario:
+    """A validated patient file: the patient, its regimen, the horizon and output grid (days)."""
+
+    patient: Patient
+    regimen: tuple[LabelPolicy | GmcsfRegimen, ...]
+    horizon_days: float
+    output_every_days: float
+    source: str
+
+
+def load_patient(path: str | Path) -> PatientScenario:
+    """Read and validate a patient YAML file; raises :class:`InputFileError` (one line) if invalid."""
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise InputFileError(f"{path}: cannot read file ({err.strerror or err})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InputFileError(f"{name}: not valid YAML{where}") from None
+    if not isinstance(raw, dict):
+        raise InputFileError(f"{name}: expected a mapping with keys patient, lesions, regimen, ...")
+    try:
+        spec = PatientFile.model_validate(raw)
+    except ValidationError as err:
+        raise InputFileError(f"{name}: {_first_error(err, raw)}") from None
+    return _to_scenario(spec, name)
+
+
+def _to_scenario(spec: PatientFile, name: str) -> PatientScenario:
+    try:
+        params = check_overrides(spec.parameters)
+    except ValueError as err:
+        raise InputFileError(f"{name}: {err}") from None
+    ids = [les.id for les in spec.lesions]
+    for k, lesion_id in enumerate(ids):
+        if lesion_id in ids[:k]:
+            raise InputFileError(f"{name}: lesions[{k}].id: expected a unique id (got {lesion_id!r} again)")
+    lesions = tuple(
+        Lesion(les.id, Site(les.site), les.longest_diameter_cm, les.accessibility, les.doubling_time_days)
+        for les in spec.lesions
+    )
+    p = spec.patient
+    patient = Patient(p.id, lesions, p.hsv1_seropositive, p.stage, p.ecog, p.ldh_x_uln, params)
+    regimen: list[LabelPolicy | GmcsfRegimen] = []
+    if spec.regimen.tvec is not None:
+        base = LabelPolicy.optim() if spec.regimen.tvec.rules == "optim" else LabelPolicy()
+        regimen.append(_replace(base, detection_limit_cm=spec.regimen.tvec.detection_limit_cm))
+        if not patient.has_injectable_lesion:
+            raise InputFileError(
+                f"{name}: lesions: T-VEC needs at least one lesion with site cutaneous, subcutaneous or nodal"
+            )
+    if spec.regimen.gmcsf is not None:
+        g = spec.regimen.gmcsf
+        if g.days_on > g.cycle_days:
+            raise InputFileError(f"{name}: regimen.gmcsf.days_on: expected <= cycle_days (got {g.days_on:g})")
+        regimen.append(GmcsfRegimen(g.dose_ug_per_m2_per_day, g.days_on, g.cycle_days, g.max_months))
+    if spec.output_every_days > spec.horizon_days:
+        raise InputFileError(f"{name}: output_every_days: expected <= horizon_days (got {spec.output_every_days:g})")
+    return PatientScenario(patient, tuple(regimen), spec.horizon_days, spec.output_every_days, name)
+
+
+def _replace(policy: LabelPolicy, **changes: Any) -> LabelPolicy:
+    from dataclasses import replace
+
+    return replace(policy, **changes)
+
+
+def _first_error(err: ValidationError, raw: Any) -> str:
+    """``field.path: expected ... (got ...)`` for the first validation error."""
+    e = err.errors(include_url=False)[0]
+    loc = _loc(e["loc"])
+    got = e.get("input")
+    msg = e["msg"]
+    if e["type"] == "extra_forbidden":
+        return f"{loc}: unknown field (check the spelling; see examples/patient_reference.yaml)"
+    if e["type"] == "missing":
+        return f"{loc}: required field is missing"
+    if loc.endswith(".site"):
+        msg = f"expected one of {', '.join(SITE_NAMES)}"
+    elif e["type"] == "too_short":
+        msg = f"expected at least {e.get('ctx', {}).get('min_length', 1)} item(s)"
+    elif msg.startswith("Input should be "):
+        msg = "expected " + msg[len("Input should be "):]
+    else:
+        msg = "expected a valid value: " + msg.replace("Value error, ", "")
+    return f"{loc}: {msg} (got {got!r})"
+
+
+def _loc(parts: tuple[Any, ...]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+

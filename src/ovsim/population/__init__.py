@@ -1,0 +1,5 @@
+"""Patients and virtual populations."""
+
+from ._patient import Lesion, Patient
+
+__all__ = ["Lesion", "Patient"]

@@ -1,0 +1,79 @@
+"""A patient: lesions with site and size, covariates, and parameter overrides."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+from ..model import PARAMETERS, Site, check_overrides
+
+
+@dataclass(frozen=True)
+class Lesion:
+    """One lesion at baseline.
+
+    lesion_id: a label unique within the patient; site: where it is;
+    longest_diameter_cm: baseline longest diameter (cm, > 0);
+    accessibility / doubling_time_days: lesion-level values (``None``: the patient's default).
+    """
+
+    lesion_id: str
+    site: Site
+    longest_diameter_cm: float
+    accessibility: float | None = None
+    doubling_time_days: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "site", Site.parse(self.site) if not isinstance(self.site, Site) else self.site)
+        if not (math.isfinite(self.longest_diameter_cm) and self.longest_diameter_cm > 0):
+            raise ValueError(f"longest_diameter_cm: expected a number > 0 (got {self.longest_diameter_cm!r})")
+        if self.accessibility is not None and not (0 < self.accessibility <= 1):
+            raise ValueError(f"accessibility: expected 0 < accessibility <= 1 (got {self.accessibility!r})")
+        if self.doubling_time_days is not None and not (
+            math.isfinite(self.doubling_time_days) and self.doubling_time_days > 0
+        ):
+            raise ValueError(f"doubling_time_days: expected a number > 0 (got {self.doubling_time_days!r})")
+
+
+@dataclass(frozen=True)
+class Patient:
+    """A (virtual or real) patient.
+
+    hsv1_seropositive: HSV-1 antibodies at baseline; stage (AJCC 7th), ecog, ldh_x_uln: covariates
+    carried for reporting and eligibility; parameters: model parameter overrides by name
+    (see ``ovsim.model.PARAMETERS``), e.g. ``{"bsa_m2": 1.7}``.
+    """
+
+    patient_id: str
+    lesions: tuple[Lesion, ...]
+    hsv1_seropositive: bool = True
+    stage: str | None = None
+    ecog: int | None = None
+    ldh_x_uln: float | None = None
+    parameters: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lesions", tuple(self.lesions))
+        if not self.lesions:
+            raise ValueError("lesions: expected at least one lesion")
+        ids = [les.lesion_id for les in self.lesions]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"lesions: lesion ids must be unique (repeated: {', '.join(dupes)})")
+        object.__setattr__(self, "parameters", MappingProxyType(check_overrides(self.parameters)))
+
+    @property
+    def n_lesions(self) -> int:
+        """Number of lesions."""
+        return len(self.lesions)
+
+    @property
+    def has_injectable_lesion(self) -> bool:
+        """True if any lesion is at an injectable site."""
+        return any(les.site.injectable for les in self.lesions)
+
+    def parameter(self, name: str) -> float:
+        """The patient's value of model parameter ``name`` (override or default)."""
+        return float(self.parameters.get(name, PARAMETERS[name].value))
