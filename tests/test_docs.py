@@ -1,0 +1,38 @@
+"""docs/model.md documents every parameter of the registry with the same value, units and source."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import REPO
+from ovsim.model import INFILTRATION_BY_SITE, PARAMETERS
+
+
+def _table_rows() -> dict[str, list[str]]:
+    rows = {}
+    for line in (REPO / "docs" / "model.md").read_text().splitlines():
+        m = re.match(r"^\| `([a-z0-9_]+)` \|(.*)\|$", line)
+        if m:
+            rows[m.group(1)] = [c.strip() for c in m.group(2).split("|")]
+    return rows
+
+
+def test_every_parameter_documented_with_value_units_and_source():
+    rows = _table_rows()
+    assert set(PARAMETERS) <= set(rows), sorted(set(PARAMETERS) - set(rows))
+    for name, p in PARAMETERS.items():
+        value, units, _level, _meaning, source = rows[name]
+        assert float(value) == float(f"{p.value:.6g}"), name
+        assert units == p.units, name
+        assert source and source == p.source, name
+
+
+def test_every_parameter_has_units_and_source():
+    for p in PARAMETERS.values():
+        assert p.units and p.source and p.description
+
+
+def test_site_infiltration_table_matches_code():
+    text = (REPO / "docs" / "model.md").read_text()
+    for site, phi in INFILTRATION_BY_SITE.items():
+        assert re.search(rf"^\| {site.value} \| {phi} \|", text, re.M), site

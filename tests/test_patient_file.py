@@ -1,0 +1,77 @@
+"""Patient files: the examples load; bad files give one line naming the file and the field."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import EXAMPLES
+from ovsim.io import InputFileError, load_patient
+from ovsim.regimen import GmcsfRegimen, LabelPolicy
+
+GOOD = """
+patient: {id: P, hsv1_seropositive: false}
+lesions:
+  - {id: A, site: nodal, longest_diameter_cm: 2}
+  - {id: B, site: liver, longest_diameter_cm: 1.5}
+"""
+
+
+def test_examples_load():
+    ref = load_patient(EXAMPLES / "patient_reference.yaml")
+    assert ref.patient.n_lesions == 5 and isinstance(ref.regimen[0], LabelPolicy)
+    gm = load_patient(EXAMPLES / "patient_gmcsf.yaml")
+    assert isinstance(gm.regimen[0], GmcsfRegimen) and gm.patient.parameter("bsa_m2") == 1.8
+
+
+def test_defaults(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text(GOOD)
+    s = load_patient(f)
+    assert s.horizon_days == 730 and s.output_every_days == 1
+    assert s.regimen == (LabelPolicy(),)
+    assert not s.patient.hsv1_seropositive
+
+
+def test_optim_rules(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text(GOOD + "regimen: {tvec: {rules: optim}}\n")
+    assert load_patient(f).regimen == (LabelPolicy.optim(),)
+
+
+@pytest.mark.parametrize(
+    "text, field, expected",
+    [
+        (GOOD.replace("site: nodal", "site: skin"), "lesions[0].site", "expected one of cutaneous"),
+        (GOOD.replace("longest_diameter_cm: 2", "longest_diameter_cm: -2"), "lesions[0].longest_diameter_cm",
+         "greater than 0"),
+        (GOOD.replace("longest_diameter_cm: 2", "longest_diameter_cm: two"), "lesions[0].longest_diameter_cm",
+         "valid number"),
+        (GOOD.replace("site: nodal", "site: lung"), "lesions", "at least one lesion with site cutaneous"),
+        (GOOD + "parameters: {burst: 3}\n", "parameters.burst", "unknown parameter"),
+        (GOOD + "parameters: {burst_size: -3}\n", "parameters.burst_size", ">= 0"),
+        (GOOD + "horizon: 3\n", "horizon", "unknown field"),
+        (GOOD.replace("id: B", "id: A"), "lesions[1].id", "unique"),
+        (GOOD.replace("hsv1_seropositive: false", "hsv1_seropositive: maybe"), "patient.hsv1_seropositive",
+         "boolean"),
+        (GOOD + "regimen: {tvec: {rules: weekly}}\n", "regimen.tvec.rules", "'label' or 'optim'"),
+        ("patient: {id: P}\n", "lesions", "required"),
+        ("lesions: [1,\n", None, "not valid YAML"),
+        ("- just a list\n", None, "expected a mapping"),
+    ],
+)
+def test_bad_files_name_file_and_field(tmp_path, text, field, expected):
+    f = tmp_path / "bad_patient.yaml"
+    f.write_text(text)
+    with pytest.raises(InputFileError) as info:
+        load_patient(f)
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert msg.startswith(str(f))
+    if field:
+        assert f": {field}:" in msg
+    assert expected in msg
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputFileError, match="cannot read"):
+        load_patient(tmp_path / "nope.yaml")
