@@ -14,15 +14,19 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
+import pandas as pd
 
 from ..model import (
     DAYS_PER_MONTH,
     INFILTRATION_BY_SITE,
+    LESION_STATES,
+    N_LESION_STATES,
     PARAMETERS,
+    Site,
     StateLayout,
     cells_from_diameter_cm,
 )
-from ..population import Patient
+from ..population import Patient, Population
 from ..regimen import GmcsfRegimen, LabelPolicy, visit_days
 
 Regimen = LabelPolicy | GmcsfRegimen
@@ -143,3 +147,56 @@ def patient_arrays(patient: Patient, n_slots: int | None = None) -> PatientArray
 def gmcsf_input(schedule: Schedule, params: dict[str, Any]) -> np.ndarray:
     """GM-CSF input (ug/day) of each segment for the patient's body surface area."""
     return schedule.gmcsf_rate_ug_per_m2_per_day * params["bsa_m2"]
+
+
+def population_arrays(population: Population, n_slots: int) -> PatientArrays:
+    """Batched :class:`PatientArrays` of a population, leading axis = patient (vectorised).
+
+    Equal, patient by patient, to :func:`patient_arrays` of ``population.patient(i)``.
+    """
+    pats = population.patients
+    les = population.lesions
+    n = len(pats)
+    if population.max_lesions > n_slots:
+        raise ValueError(f"n_slots: expected >= {population.max_lesions} (got {n_slots})")
+    params: dict[str, np.ndarray] = {}
+    for name, spec in PARAMETERS.items():
+        col = pats[name].to_numpy(dtype=float) if name in pats.columns else np.full(n, spec.value)
+        params[name] = np.where(np.isnan(col), spec.value, col)
+    sero = pats["hsv1_seropositive"].to_numpy(dtype=bool) if "hsv1_seropositive" in pats else np.ones(n, bool)
+    params["hsv1_seropositive"] = sero.astype(float)
+
+    row = pd.Index(pats["patient_id"]).get_indexer(les["patient_id"])
+    slot = les.groupby("patient_id", sort=False).cumcount().to_numpy()
+    layout = StateLayout(n_slots)
+    doubling = _column(les, "doubling_time_days", params["doubling_time_days"][row])
+    access = _column(les, "accessibility", params["accessibility"][row])
+    site_names = les["site"].astype(str)
+    growth = np.zeros((n, n_slots))
+    growth[row, slot] = np.log(2.0) / doubling
+    accessibility = np.repeat(params["accessibility"][:, None], n_slots, axis=1)
+    accessibility[row, slot] = access
+    infiltration = np.ones((n, n_slots))
+    infiltration[row, slot] = site_names.map({s.value: INFILTRATION_BY_SITE[s] for s in Site}).to_numpy(dtype=float)
+    injectable = np.zeros((n, n_slots), dtype=bool)
+    injectable[row, slot] = site_names.map({s.value: s.injectable for s in Site}).to_numpy(dtype=bool)
+    y0 = np.zeros((n, layout.size))
+    y0[row, slot * N_LESION_STATES + LESION_STATES.index("uninfected_cells")] = (
+        cells_from_diameter_cm(les["longest_diameter_cm"].to_numpy(dtype=float), params["tumour_cell_density"][row])
+    )
+    y0[:, layout.systemic_index("hsv_antibody_titre")] = sero * params["antibody_seropositive_baseline"]
+    return PatientArrays(
+        y0=y0,
+        params=params,
+        lesion={"growth_rate": growth, "accessibility": accessibility, "infiltration": infiltration},
+        injectable=injectable,
+        layout=layout,
+    )
+
+
+def _column(frame: pd.DataFrame, name: str, default: np.ndarray) -> np.ndarray:
+    """``frame[name]`` as floats with NaN (or a missing column) replaced by ``default``."""
+    if name not in frame.columns:
+        return np.asarray(default, dtype=float)
+    col = frame[name].to_numpy(dtype=float)
+    return np.where(np.isnan(col), default, col)

@@ -26,6 +26,29 @@ def _solver(method: str) -> Any:
 @functools.cache
 def compiled_solve(options: SolverOptions) -> Any:
     """The jit-compiled single-patient solve for ``options`` (shapes trigger their own compiles)."""
+    jax, _ = jax_modules()
+    return jax.jit(_patient_solve(options))
+
+
+@functools.cache
+def compiled_batch_solve(options: SolverOptions) -> Any:
+    """The jit-compiled batched solve: leading axis = patient for the patient inputs and ``gm_input``;
+    schedule and policy shared. Returns states on the output grid only (``grid_index``)."""
+    jax, _ = jax_modules()
+    solve = _patient_solve(options)
+
+    def batch(y0, params, lesion, injectable, bounds, visit_index, gm_input, policy, grid_index):
+        out = jax.vmap(solve, in_axes=(0, 0, 0, 0, None, None, 0, None))(
+            y0, params, lesion, injectable, bounds, visit_index, gm_input, policy
+        )
+        out["states"] = out["states"][:, grid_index, :]
+        return out
+
+    return jax.jit(batch)
+
+
+def _patient_solve(options: SolverOptions) -> Any:
+    """The pure single-patient solve (not compiled)."""
     jax, jnp = jax_modules()
     import diffrax
 
@@ -59,6 +82,7 @@ def compiled_solve(options: SolverOptions) -> Any:
                 saveat=diffrax.SaveAt(t1=True),
                 stepsize_controller=controller,
                 max_steps=options.max_steps,
+                adjoint=diffrax.ForwardMode(),
                 throw=False,
             )
             y1 = sol.ys[-1]
@@ -79,4 +103,4 @@ def compiled_solve(options: SolverOptions) -> Any:
             "ok": ok,
         }
 
-    return jax.jit(solve)
+    return solve

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .._errors import first_error, location
 from ..model import SITE_NAMES, Site, check_overrides
 from ..population import Lesion, Patient
 from ..regimen import GmcsfRegimen, LabelPolicy
@@ -147,30 +148,8 @@ def _replace(policy: LabelPolicy, **changes: Any) -> LabelPolicy:
 
 
 def _first_error(err: ValidationError, raw: Any) -> str:
-    """``field.path: expected ... (got ...)`` for the first validation error."""
+    """One line for the first validation error; unknown sites list the allowed ones."""
     e = err.errors(include_url=False)[0]
-    loc = _loc(e["loc"])
-    got = e.get("input")
-    msg = e["msg"]
-    if e["type"] == "extra_forbidden":
-        return f"{loc}: unknown field (check the spelling; see examples/patient_reference.yaml)"
-    if e["type"] == "missing":
-        return f"{loc}: required field is missing"
-    if loc.endswith(".site"):
-        msg = f"expected one of {', '.join(SITE_NAMES)}"
-    elif e["type"] == "too_short":
-        msg = f"expected at least {e.get('ctx', {}).get('min_length', 1)} item(s)"
-    elif msg.startswith("Input should be "):
-        msg = "expected " + msg[len("Input should be "):]
-    else:
-        msg = "expected a valid value: " + msg.replace("Value error, ", "")
-    return f"{loc}: {msg} (got {got!r})"
-
-
-def _loc(parts: tuple[Any, ...]) -> str:
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
+    if e["loc"] and e["loc"][-1] == "site" and e["type"] == "value_error":
+        return f"{location(e['loc'])}: expected one of {', '.join(SITE_NAMES)} (got {e.get('input')!r})"
+    return first_error(err, "see examples/patient_reference.yaml")

@@ -61,6 +61,8 @@ _TABLE: tuple[Parameter, ...] = (
        "assumed; HSV-1 infectivity half-life of hours to days in tissue"),
     _p("healthy_uptake_rate", 1.5, "1/day", "non-productive uptake of virus by healthy cells (sink)",
        "assumed; T-VEC (ICP34.5-deleted) does not replicate in normal cells (Liu et al. 2003, Gene Ther 10:292)"),
+    _p("virus_extinction_pfu", 1.0, "PFU", "scale below which free virus cannot sustain infection (infection x V/(V+scale))",
+       "modelling device, as for cells: less than about one infectious particle cannot infect"),
     _p("dose_retention", 0.5, "1", "fraction of an intralesional dose retained in the lesion",
        "assumed; T-VEC DNA reaches blood and urine after injection (Imlygic label, shedding)"),
     _p("neutralisation_rate", 3.0, "1/(day*titre)", "extra clearance of free virus per unit of anti-HSV titre",

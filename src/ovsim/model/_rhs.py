@@ -31,9 +31,17 @@ def rhs(t: Any, y: Any, args: tuple[Mapping[str, Any], Mapping[str, Any], Any], 
 
     cells = u + i
     cells_total = xp.sum(cells)
+    # Rounding can leave a state a hair below zero; the nonlinear terms use the non-negative part
+    # so that such noise is never amplified by the replication loop.
+    u_pos = xp.maximum(u, 0.0)
+    v_pos = xp.maximum(v, 0.0)
 
-    # Virus: ratio-dependent infection of uninfected tumour cells, limited by accessibility.
-    infection = p["infection_rate"] * les["accessibility"] * v * u / (cells + ONE_CELL)
+    # Virus: ratio-dependent infection of uninfected tumour cells, limited by accessibility;
+    # less than about one infectious particle cannot sustain infection (extinction factor).
+    infection = (
+        p["infection_rate"] * les["accessibility"] * v_pos * u_pos / (cells + ONE_CELL)
+        * v_pos / (v_pos + p["virus_extinction_pfu"])
+    )
     lysis = p["lysis_rate"] * i
     virus_loss = (
         p["virus_decay_rate"] + p["healthy_uptake_rate"] + p["neutralisation_rate"] * titre
@@ -48,7 +56,7 @@ def rhs(t: Any, y: Any, args: tuple[Mapping[str, Any], Mapping[str, Any], Any], 
     # Tumour growth: logistic cap per lesion, no regrowth from below ~one cell.
     growth = (
         les["growth_rate"] * u * (1.0 - cells / p["carrying_capacity_cells"])
-        * u / (u + p["extinction_scale_cells"])
+        * u_pos / (u_pos + p["extinction_scale_cells"])
     )
 
     du = growth - infection - kill * u
@@ -76,7 +84,7 @@ def rhs(t: Any, y: Any, args: tuple[Mapping[str, Any], Mapping[str, Any], Any], 
     d_mem = p["memory_fraction"] * p["effector_death_rate"] * eff - recall - p["memory_death_rate"] * mem
 
     # Anti-HSV: virus activates B cells (faster in seropositives), which raise neutralising titre.
-    virus_total = xp.sum(v)
+    virus_total = xp.sum(v_pos)
     stimulus = virus_total / (virus_total + p["antibody_virus_halfsat"])
     sero = p["hsv1_seropositive"]
     d_bcell = (
