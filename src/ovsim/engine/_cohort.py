@@ -61,49 +61,60 @@ def simulate_cohort(
         if not inj.all():
             raise ValueError(f"population: patient {inj.index[~inj.to_numpy()][0]} has no injectable lesion")
     n = len(population)
-    n_slots = n_slots_for(max(population.max_lesions, 1))
-    chunk_size = min(chunk_size, max(n, 1))
     fn = compiled_batch_solve(solver)
     policy = {k: jnp.asarray(v) for k, v in (schedule.policy or LabelPolicy()).as_arrays().items()}
-    bounds = jnp.asarray(schedule.boundaries_day)
-    visit_index = jnp.asarray(schedule.visit_index)
+    shared = (jnp.asarray(schedule.boundaries_day), jnp.asarray(schedule.visit_index))
     grid_index = jnp.asarray(schedule.grid_index)
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
 
+    # Patients are grouped by lesion slots (4, 8, 12, 16, ...): each patient is always solved with
+    # its own slot count, whatever the chunking, so results do not depend on chunk size.
+    counts = population.lesions.groupby("patient_id", sort=False).size().reindex(population.patients["patient_id"])
+    slots = np.array([n_slots_for(int(c)) for c in counts], dtype=int)
+    order = np.argsort(slots, kind="stable")
+    ordered = population.subset(order) if n else population
+    max_slots = int(slots.max()) if n else 4
     parts: list[dict[str, Any]] = []
     statuses, dose_frames = [], []
     started = time.perf_counter()
     compile_seconds = None
+    k = 0
     with _progress(progress, n) as advance:
-        for k, lo in enumerate(range(0, n, chunk_size)):
-            chunk = population.rows(lo, lo + chunk_size)
-            arrays = population_arrays(chunk, n_slots)
-            real = len(chunk)
-            pad = lambda a: _pad(a, chunk_size)  # noqa: E731
-            gm = schedule.gmcsf_rate_ug_per_m2_per_day[None, :] * arrays.params["bsa_m2"][:, None]
-            t0 = time.perf_counter()
-            res = fn(
-                pad(arrays.y0), {kk: pad(v) for kk, v in arrays.params.items()},
-                {kk: pad(v) for kk, v in arrays.lesion.items()}, pad(arrays.injectable),
-                bounds, visit_index, pad(gm), policy, grid_index,
-            )
-            res = {kk: np.asarray(v)[:real] for kk, v in jax.device_get(res).items()}
-            if compile_seconds is None:
-                compile_seconds = time.perf_counter() - t0
-            part, status, doses = _chunk_tables(chunk, arrays, schedule, res, n_slots)
-            statuses.append(status)
-            if out is None:
-                parts.append(part)
-                dose_frames.append(doses)
-            else:
-                _write_part(out, k, part, schedule.time_day, doses)
-            advance(real)
+        for group in np.unique(slots):
+            g_lo, g_hi = np.searchsorted(slots[order], [group, group + 1])
+            size = min(chunk_size, g_hi - g_lo)
+            for lo in range(g_lo, g_hi, size):
+                chunk = ordered.rows(lo, min(lo + size, g_hi))
+                arrays = population_arrays(chunk, int(group))
+                real = len(chunk)
+                pad = lambda a: _pad(a, size)  # noqa: E731
+                gm = schedule.gmcsf_rate_ug_per_m2_per_day[None, :] * arrays.params["bsa_m2"][:, None]
+                t0 = time.perf_counter()
+                res = fn(
+                    pad(arrays.y0), {kk: pad(v) for kk, v in arrays.params.items()},
+                    {kk: pad(v) for kk, v in arrays.lesion.items()}, pad(arrays.injectable),
+                    *shared, pad(gm), policy, grid_index,
+                )
+                res = {kk: np.asarray(v)[:real] for kk, v in jax.device_get(res).items()}
+                if compile_seconds is None:
+                    compile_seconds = time.perf_counter() - t0
+                part, status, doses = _chunk_tables(chunk, arrays, schedule, res, int(group), max_slots)
+                statuses.append(status)
+                if out is None:
+                    parts.append(part)
+                    dose_frames.append(doses)
+                else:
+                    _write_part(out, k, part, schedule.time_day, doses)
+                k += 1
+                advance(real)
     wall = time.perf_counter() - started
 
     status = pd.concat(statuses, ignore_index=True) if statuses else pd.DataFrame(
         {"patient_id": [], "ok": [], "reason": [], "steps": []})
+    back = np.argsort(order, kind="stable")  # position of each original patient in the grouped order
+    status = status.iloc[back].reset_index(drop=True)
     provenance = _provenance(population, schedule, regimen, solver, horizon_days, output_every_days,
                              chunk_size, wall, compile_seconds, n, jax)
     provenance["n_failed"] = int((~status["ok"].astype(bool)).sum()) if len(status) else 0
@@ -111,7 +122,7 @@ def simulate_cohort(
         status.to_parquet(out / "status.parquet", index=False)
         (out / "cohort.json").write_text(json.dumps(provenance, indent=2, default=str) + "\n")
         return CohortResult(None, status, pd.DataFrame(), provenance, out)
-    trajectories = _concat_parts(parts, schedule.time_day, provenance)
+    trajectories = _concat_parts(parts, schedule.time_day, provenance).isel(patient=back)
     return CohortResult(trajectories, status, combine_records(*dose_frames), provenance, None)
 
 
@@ -124,8 +135,8 @@ def _pad(a: np.ndarray, size: int) -> np.ndarray:
     return np.concatenate([a, reps], axis=0)
 
 
-def _chunk_tables(chunk: Population, arrays, schedule, res: dict, n_slots: int):
-    """Per-chunk outputs: arrays for the trajectories Dataset, status rows, dose records."""
+def _chunk_tables(chunk: Population, arrays, schedule, res: dict, n_slots: int, width: int):
+    """Per-chunk outputs (lesion axis padded to ``width``): trajectory arrays, status rows, doses."""
     states = res["states"]  # (B, G, n_state)
     b, g, _ = states.shape
     blocks = states[:, :, : n_slots * N_LESION_STATES].reshape(b, g, n_slots, N_LESION_STATES)
@@ -170,8 +181,10 @@ def _chunk_tables(chunk: Population, arrays, schedule, res: dict, n_slots: int):
             days = np.arange(0.0, np.ceil(schedule.boundaries_day[-1]))
             dose = schedule.gmcsf.rate_ug_per_m2_per_day(days, 365.25 / 12) * arrays.params["bsa_m2"][i]
             records.append(gmcsf_dose_records(ids[i], days, dose, sys_off + SYSTEMIC_STATES.index("gmcsf_systemic_ug") + 1))
-    part = {"patient_id": ids, "diameter": diameter, "systemic": systemic, "lesion_id": lesion_id,
-            "site": site, "has_lesion": has}
+    widen = lambda a, fill: np.concatenate(  # noqa: E731
+        [a, np.full(a.shape[:-1] + (width - a.shape[-1],), fill, dtype=a.dtype)], axis=-1)
+    part = {"patient_id": ids, "diameter": widen(diameter, 0.0), "systemic": systemic,
+            "lesion_id": widen(lesion_id, ""), "site": widen(site, ""), "has_lesion": widen(has, False)}
     return part, status, combine_records(*records)
 
 

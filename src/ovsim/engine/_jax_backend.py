@@ -76,6 +76,9 @@ def _patient_solve(options: SolverOptions) -> Any:
             conc = jnp.where(is_visit, conc, 0.0)
             dose = params["dose_retention"] * vol * conc
             y_dosed = y.at[v_col:n_les:N_LESION_STATES].add(dose)
+            # A patient that already failed stops integrating (zero-length segments), so one bad
+            # lane does not make the whole batch wait for its step limit again and again.
+            t1 = jnp.where(ok, t1, t0)
             sol = diffrax.diffeqsolve(
                 term, solver, t0, t1, None, y_dosed,
                 args=(params, lesion, gm),

@@ -84,9 +84,11 @@ class Population:
 
     def subset(self, rows: slice | Sequence[int] | np.ndarray) -> "Population":
         """Patients at positions ``rows`` (and their lesions)."""
-        p = self.patients.iloc[rows]
+        p = self.patients.iloc[rows].reset_index(drop=True)
         les = self.lesions[self.lesions["patient_id"].isin(set(p["patient_id"]))]
-        return Population(p.reset_index(drop=True), les.reset_index(drop=True), dict(self.provenance))
+        order = pd.Index(p["patient_id"]).get_indexer(les["patient_id"])
+        les = les.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+        return Population(p, les, dict(self.provenance))
 
     def patient(self, i: int) -> Patient:
         """The :class:`Patient` at row ``i``."""
@@ -177,9 +179,10 @@ def _check_tables(patients: pd.DataFrame, lesions: pd.DataFrame, source: str) ->
         if col not in _COVARIATES and col not in PARAMETERS:
             raise ValueError(f"{source}: patients.{col}: unknown column (expected a covariate or a model parameter)")
         if col in PARAMETERS:
-            vals = pd.to_numeric(patients[col], errors="coerce")
-            if not (np.isfinite(vals) & (vals >= 0)).all():
-                raise ValueError(f"{source}: patients.{col}: expected finite numbers >= 0")
+            vals = pd.to_numeric(patients[col], errors="coerce")  # NaN (empty) = model default
+            given = patients[col].notna()
+            if not (np.isfinite(vals[given]) & (vals[given] >= 0)).all():
+                raise ValueError(f"{source}: patients.{col}: expected finite numbers >= 0 (or empty)")
     bad_sites = set(lesions["site"]) - set(SITE_NAMES)
     if bad_sites:
         raise ValueError(f"{source}: lesions.site: expected one of {', '.join(SITE_NAMES)} (got {sorted(bad_sites)[0]!r})")

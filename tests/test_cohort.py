@@ -1,0 +1,90 @@
+"""The cohort engine: equals the one-patient path, chunk-size invariant, failures flagged and isolated."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ovsim.engine import patient_arrays, population_arrays, simulate_cohort, simulate_patient
+from ovsim.population import Population, generate_population
+
+HORIZON, EVERY = 364.0, 28.0
+
+
+@pytest.fixture(scope="module")
+def pop() -> Population:
+    """Ten virtual patients with at most 8 lesions (two slot groups: 4 and 8)."""
+    big = generate_population(40, seed=21)
+    keep = np.flatnonzero(big.patients.n_lesions.to_numpy() <= 8)[:10]
+    return big.subset(keep)
+
+
+@pytest.fixture(scope="module")
+def cohort(pop):
+    return simulate_cohort(pop, horizon_days=HORIZON, output_every_days=EVERY, chunk_size=4)
+
+
+def test_population_arrays_equal_patient_arrays(pop):
+    batched = population_arrays(pop, 8)
+    for i in range(len(pop)):
+        single = patient_arrays(pop.patient(i), 8)
+        assert np.array_equal(single.y0, batched.y0[i])
+        for name, value in single.params.items():
+            assert value == batched.params[name][i], name
+        for name, value in single.lesion.items():
+            assert np.array_equal(value, batched.lesion[name][i]), name
+
+
+def test_batched_equals_one_patient_path(pop, cohort):
+    for i in (0, 3, 7):
+        single = simulate_patient(pop.patient(i), horizon_days=HORIZON, output_every_days=EVERY)
+        d_single = single.lesions.longest_diameter_cm.values
+        d_batch = cohort.trajectories.longest_diameter_cm.values[i, :, : d_single.shape[1]]
+        np.testing.assert_allclose(d_batch, d_single, rtol=1e-12, atol=1e-12)
+        tvec = cohort.doses[cohort.doses.ID == pop.patients.patient_id[i]].reset_index(drop=True)
+        cols = ["TIME", "LESION_ID", "VOL_ML", "CONC_PFU_ML", "CMT"]
+        pd.testing.assert_frame_equal(tvec[cols], single.doses[cols].reset_index(drop=True))
+
+
+def test_same_results_whatever_the_chunk_size(pop, cohort):
+    other = simulate_cohort(pop, horizon_days=HORIZON, output_every_days=EVERY, chunk_size=16)
+    assert np.array_equal(other.trajectories.longest_diameter_cm.values,
+                          cohort.trajectories.longest_diameter_cm.values)
+    pd.testing.assert_frame_equal(other.status, cohort.status)
+
+
+def test_named_dimensions_and_provenance(pop, cohort):
+    ds = cohort.trajectories
+    assert ds.longest_diameter_cm.dims == ("patient", "time", "lesion")
+    assert list(ds.patient.values) == list(pop.patients.patient_id)
+    assert ds.time_day.values[-1] == HORIZON
+    n_les = pop.lesions.groupby("patient_id", sort=False).size().to_numpy()
+    assert np.array_equal(ds.has_lesion.values.sum(axis=1), n_les)
+    p = cohort.provenance
+    assert p["seed"] == 21 and len(p["scenario_sha256"]) == 64 and p["ovsim_version"]
+    assert cohort.n_failed == 0 and cohort.status.ok.all()
+
+
+def test_broken_patient_is_flagged_and_others_unaffected(pop, cohort):
+    patients = pop.patients.copy()
+    patients.loc[2, "kill_ratio_halfsat"] = 0.0  # 0/0 in the killing term at t = 0: non-finite
+    broken = Population.from_tables(patients, pop.lesions, pop.provenance)
+    res = simulate_cohort(broken, horizon_days=HORIZON, output_every_days=EVERY, chunk_size=4)
+    assert res.n_failed == 1
+    bad = res.failed.iloc[0]
+    assert bad.patient_id == pop.patients.patient_id[2] and "solve failed on day 0" in bad.reason
+    assert np.isnan(res.trajectories.longest_diameter_cm.values[2]).all()  # never a silent number
+    assert "failed: 1" in res.summary()
+    others = np.arange(len(pop)) != 2
+    assert np.array_equal(res.trajectories.longest_diameter_cm.values[others],
+                          cohort.trajectories.longest_diameter_cm.values[others])
+    assert pop.patients.patient_id[2] not in set(res.doses.ID)
+
+
+def test_streaming_to_disk_matches_memory(tmp_path, pop, cohort):
+    res = simulate_cohort(pop, horizon_days=HORIZON, output_every_days=EVERY, chunk_size=4, out_dir=tmp_path)
+    assert res.trajectories is None and (tmp_path / "status.parquet").exists()
+    disk = res.lesion_frame().sort_values(["lesion_id", "time_day"]).reset_index(drop=True)
+    mem = cohort.lesion_frame().sort_values(["lesion_id", "time_day"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(disk, mem)
