@@ -12,7 +12,7 @@ import functools
 from typing import Any
 
 from .._jax import jax_modules
-from ..model import LESION_STATES, N_LESION_STATES, diameter_cm_from_cells, rhs
+from ..model import LESION_STATES, N_LESION_STATES, StateLayout, diameter_cm_from_cells, rhs
 from ..regimen import load_label, policy_init, policy_step
 from ._options import SolverOptions
 
@@ -55,13 +55,14 @@ def _patient_solve(options: SolverOptions) -> Any:
     label = load_label()
     term = diffrax.ODETerm(lambda t, y, args: rhs(t, y, args, jnp))
     solver = _solver(options.method)
-    controller = diffrax.PIDController(rtol=options.rtol, atol=options.atol)
     u_col = LESION_STATES.index("uninfected_cells")
     i_col = LESION_STATES.index("infected_cells")
     v_col = LESION_STATES.index("virus_pfu")
 
     def solve(y0, params, lesion, injectable, bounds, visit_index, gm_input, policy):
         n_slots = injectable.shape[0]
+        atol = options.atol * jnp.asarray(StateLayout(n_slots).scale()) if options.scaled_atol else options.atol
+        controller = diffrax.PIDController(rtol=options.rtol, atol=atol)
         n_les = n_slots * N_LESION_STATES
 
         def segment(carry, inputs):

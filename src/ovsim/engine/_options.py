@@ -18,6 +18,9 @@ class SolverOptions:
     atol: float = 1e-8
     max_steps: int = 20_000
     method: str = "tsit5"
+    scaled_atol: bool = True
+    """If True, the absolute tolerance of each state is ``atol x`` its reference magnitude
+    (``ovsim.model.SCALE``: 1e6 for cells and PFU, 1 for ng, titre, ...)."""
 
     def __post_init__(self) -> None:
         if not (0 < self.rtol < 1 and self.atol > 0):

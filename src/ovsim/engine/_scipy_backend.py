@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from ..model import LESION_STATES, N_LESION_STATES, diameter_cm_from_cells, rhs
+from ..model import LESION_STATES, N_LESION_STATES, StateLayout, diameter_cm_from_cells, rhs
 from ..regimen import load_label, policy_init, policy_step
 
 
@@ -27,8 +27,12 @@ def solve_reference(
     rtol: float = 1e-8,
     atol: float = 1e-8,
     method: str = "LSODA",
+    scaled_atol: bool = True,
 ) -> dict[str, Any]:
-    """Solve one patient; same inputs and outputs as the JAX engine's ``solve`` (numpy arrays)."""
+    """Solve one patient; same inputs and outputs as the JAX engine's ``solve`` (numpy arrays).
+
+    scaled_atol: the absolute tolerance of each state is ``atol x`` its reference magnitude, as in
+    the JAX engine (``ovsim.model.SCALE``)."""
     label = load_label()
     n_slots = len(injectable)
     n_les = n_slots * N_LESION_STATES
@@ -40,6 +44,7 @@ def solve_reference(
     seg_ok = np.ones(n_seg, dtype=bool)
     steps = np.zeros(n_seg, dtype=np.int64)
     pstate = policy_init(n_slots, np)
+    atol_vec = atol * np.asarray(StateLayout(n_slots).scale()) if scaled_atol else atol
     y = np.asarray(y0, dtype=float).copy()
     for k in range(n_seg):
         states[k] = y
@@ -52,7 +57,7 @@ def solve_reference(
         args = (params, lesion, float(gm_input[k]))
         sol = solve_ivp(
             lambda t, yy: rhs(t, yy, args, np), (bounds[k], bounds[k + 1]), y,
-            method=method, rtol=rtol, atol=atol,
+            method=method, rtol=rtol, atol=atol_vec,
         )
         seg_ok[k] = bool(sol.success) and bool(np.all(np.isfinite(sol.y[:, -1])))
         steps[k] = sol.t.size - 1

@@ -52,7 +52,7 @@ def simulate_patient(
     elif backend == "scipy":
         from ._scipy_backend import solve_reference
 
-        out = solve_reference(*inputs, rtol=solver.rtol, atol=solver.atol)
+        out = solve_reference(*inputs, rtol=solver.rtol, atol=solver.atol, scaled_atol=solver.scaled_atol)
     else:
         raise ValueError(f"backend: expected 'jax' or 'scipy' (got {backend!r})")
 

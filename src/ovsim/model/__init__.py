@@ -17,7 +17,7 @@ from ._parameters import (
 )
 from ._rhs import rhs
 from ._sites import SITE_NAMES, Site
-from ._states import LESION_STATES, N_LESION_STATES, SYSTEMIC_STATES, UNITS, StateLayout
+from ._states import LESION_STATES, N_LESION_STATES, SCALE, SYSTEMIC_STATES, UNITS, StateLayout
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -27,6 +27,7 @@ __all__ = [
     "N_LESION_STATES",
     "PARAMETERS",
     "Parameter",
+    "SCALE",
     "SITE_NAMES",
     "SYSTEMIC_STATES",
     "Site",

@@ -45,6 +45,25 @@ UNITS: dict[str, str] = {
     "gmcsf_systemic_ug": "ug",
 }
 
+SCALE: dict[str, float] = {
+    "uninfected_cells": 1e6,
+    "infected_cells": 1e6,
+    "virus_pfu": 1e6,
+    "gmcsf_local_ng": 1.0,
+    "antigen": 1e6,
+    "dendritic_cells": 1e4,
+    "primed_1": 1e6,
+    "primed_2": 1e6,
+    "primed_3": 1e6,
+    "effector_t_cells": 1e6,
+    "memory_t_cells": 1e6,
+    "hsv_b_cells": 1.0,
+    "hsv_antibody_titre": 1.0,
+    "gmcsf_systemic_ug": 1.0,
+}
+"""Reference magnitude of each state (its units): the solver's absolute tolerance is ``atol x scale``,
+so that e.g. 1e-8 means 0.01 cells or PFU but 1e-8 ng of GM-CSF."""
+
 N_LESION_STATES = len(LESION_STATES)
 N_SYSTEMIC_STATES = len(SYSTEMIC_STATES)
 
@@ -74,6 +93,10 @@ class StateLayout:
     def systemic_index(self, state: str) -> int:
         """0-based index of systemic ``state``."""
         return self.systemic_offset + SYSTEMIC_STATES.index(state)
+
+    def scale(self) -> list[float]:
+        """Reference magnitude of every entry of the state vector (see :data:`SCALE`)."""
+        return [SCALE[s] for s in LESION_STATES] * self.n_lesions + [SCALE[s] for s in SYSTEMIC_STATES]
 
     def cmt(self, index: int) -> int:
         """NONMEM compartment number (1-based) of a 0-based state index."""
