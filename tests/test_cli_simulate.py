@@ -65,3 +65,16 @@ def test_import_ovsim_does_not_load_jax():
     code = "import sys, ovsim, ovsim.model, ovsim.regimen, ovsim.io; print('jax' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_population_and_cohort_commands(tmp_path):
+    res = runner.invoke(app, ["population", "--out", str(tmp_path / "pop"), "--patients", "6", "--seed", "3"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["cohort", "--population", str(tmp_path / "pop"), "--out", str(tmp_path / "c"),
+                              "--horizon-days", "364", "--every-days", "28", "--chunk-size", "4"])
+    assert res.exit_code == 0, res.output
+    status = pd.read_parquet(tmp_path / "c" / "status.parquet")
+    assert len(status) == 6 and status.ok.all()
+    assert json.loads((tmp_path / "c" / "cohort.json").read_text())["seed"] == 3
+    bad = runner.invoke(app, ["cohort", "--population", str(tmp_path / "nope"), "--out", str(tmp_path / "d")])
+    assert bad.exit_code == 2 and "file not found" in bad.output

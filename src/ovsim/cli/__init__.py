@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ._app import app
 
-from . import _plan, _simulate  # noqa: E402,F401  (register commands)
+from . import _cohort, _plan, _simulate  # noqa: E402,F401  (register commands)
 
 
 def main() -> None:
