@@ -20,7 +20,14 @@ import pandas as pd
 import xarray as xr
 
 from .. import __version__
-from ..model import LESION_STATES, N_LESION_STATES, SYSTEMIC_STATES, diameter_cm_from_cells
+from ..model import (
+    DAYS_PER_MONTH,
+    LESION_STATES,
+    N_LESION_STATES,
+    SYSTEMIC_STATES,
+    StateLayout,
+    diameter_cm_from_cells,
+)
 from ..population import Population
 from ..regimen import LabelPolicy, combine_records, gmcsf_dose_records, tvec_dose_records
 from ._cohort_result import CohortResult, trajectories_to_frame
@@ -36,7 +43,7 @@ def simulate_cohort(
     *,
     horizon_days: float = 730.0,
     output_every_days: float = 28.0,
-    chunk_size: int = 512,
+    chunk_size: int = 128,
     solver: SolverOptions = SolverOptions(),
     out_dir: str | Path | None = None,
     progress: bool = False,
@@ -181,16 +188,18 @@ def _chunk_tables(chunk: Population, arrays, schedule, res: dict, n_slots: int, 
     status = pd.DataFrame({"patient_id": ids, "ok": ok, "reason": reason,
                            "steps": np.asarray(res["steps"]).sum(axis=1)})
     starts = schedule.boundaries_day[:-1]
+    layout = StateLayout(n_slots)
+    cmt = [layout.cmt(layout.lesion_index(j, "virus_pfu")) for j in range(n_slots)]
+    gm_cmt = layout.cmt(layout.systemic_index("gmcsf_systemic_ug"))
     records = []
     for i in np.nonzero(ok)[0]:
         m = int(has[i].sum())
         records.append(tvec_dose_records(ids[i], starts, res["volume_ml"][i][:, :m],
-                                         res["concentration_pfu_per_ml"][i], lesion_id[i, :m],
-                                         [j * N_LESION_STATES + LESION_STATES.index("virus_pfu") + 1 for j in range(m)]))
+                                         res["concentration_pfu_per_ml"][i], lesion_id[i, :m], cmt[:m]))
         if schedule.gmcsf is not None:
-            days = np.arange(0.0, np.ceil(schedule.boundaries_day[-1]))
-            dose = schedule.gmcsf.rate_ug_per_m2_per_day(days, 365.25 / 12) * arrays.params["bsa_m2"][i]
-            records.append(gmcsf_dose_records(ids[i], days, dose, sys_off + SYSTEMIC_STATES.index("gmcsf_systemic_ug") + 1))
+            days, dose = schedule.gmcsf.daily_doses_ug(schedule.boundaries_day[-1], arrays.params["bsa_m2"][i],
+                                                       DAYS_PER_MONTH)
+            records.append(gmcsf_dose_records(ids[i], days, dose, gm_cmt))
     widen = lambda a, fill: np.concatenate(  # noqa: E731
         [a, np.full(a.shape[:-1] + (width - a.shape[-1],), fill, dtype=a.dtype)], axis=-1)
     part = {"patient_id": ids, "diameter": widen(diameter, 0.0), "systemic": systemic,

@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import __version__
+from ..model import DAYS_PER_MONTH
 from ..population import Patient
 from ..regimen import LabelPolicy, combine_records, gmcsf_dose_records, tvec_dose_records
 from ._inputs import Regimen, build_schedule, gmcsf_input, patient_arrays
@@ -89,12 +90,7 @@ def simulate_patient(
 
 
 def _gmcsf_days(schedule, params) -> tuple[np.ndarray, np.ndarray]:
-    """Days (0, 1, ...) and doses (ug) of daily GM-CSF within the horizon."""
-    from ..model import DAYS_PER_MONTH
-
+    """Days and doses (ug) of daily GM-CSF within the horizon (none without a GM-CSF regimen)."""
     if schedule.gmcsf is None:
         return np.zeros(0), np.zeros(0)
-    days = np.arange(0.0, np.floor(schedule.boundaries_day[-1] - 1e-9) + 1.0)
-    days = days[days < schedule.boundaries_day[-1]]
-    dose = schedule.gmcsf.rate_ug_per_m2_per_day(days, DAYS_PER_MONTH) * params["bsa_m2"]
-    return days, dose
+    return schedule.gmcsf.daily_doses_ug(schedule.boundaries_day[-1], params["bsa_m2"], DAYS_PER_MONTH)

@@ -43,3 +43,9 @@ class GmcsfRegimen:
         if self.max_months is not None:
             on &= t < self.max_months * days_per_month - 1e-9
         return np.where(on, self.dose_ug_per_m2_per_day, 0.0)
+
+    def daily_doses_ug(self, horizon_days: float, bsa_m2: float, days_per_month: float) -> tuple[np.ndarray, np.ndarray]:
+        """Days (0, 1, ...) before the horizon and each day's dose (ug, 0 on days off)."""
+        days = np.arange(0.0, float(np.ceil(horizon_days)))
+        days = days[days < horizon_days]
+        return days, self.rate_ug_per_m2_per_day(days, days_per_month) * bsa_m2
