@@ -51,10 +51,12 @@ def cohort(
     except ValueError as err:
         fail(str(err))
     from ..engine import simulate_cohort
+    from ..io import atomic_output_dir
 
     try:
-        res = simulate_cohort(pop, regimens[regimen], horizon_days=horizon_days, output_every_days=every_days,
-                              chunk_size=chunk_size, out_dir=out, progress=True)
+        with atomic_output_dir(out) as folder:  # parts stream to a temporary folder, moved in at the end
+            res = simulate_cohort(pop, regimens[regimen], horizon_days=horizon_days, output_every_days=every_days,
+                                  chunk_size=chunk_size, out_dir=folder, progress=True)
     except ValueError as err:
         fail(str(err))
     print(res.summary())
