@@ -88,3 +88,12 @@ def test_streaming_to_disk_matches_memory(tmp_path, pop, cohort):
     disk = res.lesion_frame().sort_values(["lesion_id", "time_day"]).reset_index(drop=True)
     mem = cohort.lesion_frame().sort_values(["lesion_id", "time_day"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(disk, mem)
+
+
+def test_sharded_over_two_workers_equals_one_process(pop, cohort):
+    res = simulate_cohort(pop, horizon_days=HORIZON, output_every_days=EVERY, chunk_size=4, workers=2)
+    assert res.provenance["workers"] == 2
+    assert np.array_equal(res.trajectories.longest_diameter_cm.values,
+                          cohort.trajectories.longest_diameter_cm.values)
+    pd.testing.assert_frame_equal(res.status, cohort.status)
+    assert len(res.doses) == len(cohort.doses)

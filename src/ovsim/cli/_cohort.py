@@ -38,6 +38,7 @@ def cohort(
     horizon_days: float = typer.Option(730.0, help="Simulated time (days)."),
     every_days: float = typer.Option(28.0, help="Output grid (days)."),
     chunk_size: int = typer.Option(128, min=1, help="Patients per compiled batch."),
+    workers: int = typer.Option(1, min=1, help="Worker processes (one per core is fastest on CPU)."),
 ) -> None:
     """Simulate a cohort (batched, compiled) and stream its tables to OUT."""
     from ..population import Population, generate_population
@@ -56,7 +57,8 @@ def cohort(
     try:
         with atomic_output_dir(out) as folder:  # parts stream to a temporary folder, moved in at the end
             res = simulate_cohort(pop, regimens[regimen], horizon_days=horizon_days, output_every_days=every_days,
-                                  chunk_size=chunk_size, out_dir=folder, progress=True)
+                                  chunk_size=chunk_size, out_dir=folder, progress=workers == 1,
+                                  workers=workers)
     except ValueError as err:
         fail(str(err))
     print(res.summary())
