@@ -37,7 +37,10 @@ def simulate_sharded(
     population: Population, regimen: Any, *, workers: int, out_dir: str | Path | None, progress: bool,
     **kwargs: Any,
 ) -> CohortResult:
-    """``simulate_cohort`` over ``workers`` processes; contiguous shards of patients, merged in order."""
+    """``simulate_cohort`` over ``workers`` processes; contiguous shards of patients, merged in order.
+
+    No progress bar is drawn across processes (``progress`` is accepted and ignored).
+    """
     n = len(population)
     edges = np.linspace(0, n, min(workers, n) + 1).astype(int)
     shards = [population.rows(a, b) for a, b in zip(edges[:-1], edges[1:])]
