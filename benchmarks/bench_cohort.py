@@ -143,8 +143,8 @@ def main() -> None:
     out = a.out or Path(__file__).parent / "results" / f"{rows[0]['device'].split(':')[0].lower() or 'cpu'}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"| N | patients/s | per core | scipy LSODA per core | speed-up per core | warm-up (compile) s "
-          f"| steps/patient | lane efficiency | peak RSS MiB | max diameter deviation (cm) |")
+    print("| N | patients/s | per core | scipy LSODA per core | speed-up per core | warm-up (compile) s "
+          "| steps/patient | lane efficiency | peak RSS MiB | max diameter deviation (cm) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['n']} | {r['patients_per_second']:.1f} | {r['patients_per_second_per_core']:.2f} "

@@ -145,7 +145,7 @@ def simulate_cohort(
         {"patient_id": [], "ok": [], "reason": [], "steps": []})
     back = np.argsort(order, kind="stable")  # position of each original patient in the grouped order
     status = status.iloc[back].reset_index(drop=True)
-    provenance = _provenance(population, schedule, regimen, solver, horizon_days, output_every_days,
+    provenance = _provenance(population, schedule, solver, horizon_days, output_every_days,
                              chunk_size, wall, compile_seconds, n, jax)
     provenance["n_failed"] = int((~status["ok"].astype(bool)).sum()) if len(status) else 0
     provenance["lane_efficiency"] = lane_work[0] / lane_work[1] if lane_work[1] else float("nan")
@@ -254,7 +254,7 @@ def _write_part(out: Path, name: str, part: dict, time_day: np.ndarray, doses: p
     doses.to_parquet(out / f"doses-part-{name}.parquet", index=False)
 
 
-def _provenance(population, schedule, regimen, solver, horizon_days, every, chunk_size, wall, compile_s, n, jax):
+def _provenance(population, schedule, solver, horizon_days, every, chunk_size, wall, compile_s, n, jax):
     regimens = [type(r).__name__ + json.dumps(asdict(r), sort_keys=True, default=str)
                 for r in (schedule.policy, schedule.gmcsf) if r is not None]
     scenario = {

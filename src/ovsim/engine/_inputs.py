@@ -109,41 +109,6 @@ class PatientArrays:
     layout: StateLayout
 
 
-def patient_arrays(patient: Patient, n_slots: int | None = None) -> PatientArrays:
-    """Arrays for ``patient`` with lesions padded to ``n_slots`` (default :func:`n_slots_for`)."""
-    n_slots = n_slots or n_slots_for(patient.n_lesions)
-    if n_slots < patient.n_lesions:
-        raise ValueError(f"n_slots: expected >= {patient.n_lesions} (got {n_slots})")
-    params = {name: patient.parameter(name) for name in PARAMETERS}
-    params["hsv1_seropositive"] = 1.0 if patient.hsv1_seropositive else 0.0
-    layout = StateLayout(n_slots)
-    n = patient.n_lesions
-    growth = np.zeros(n_slots)
-    access = np.full(n_slots, params["accessibility"])
-    infiltration = np.ones(n_slots)
-    injectable = np.zeros(n_slots, dtype=bool)
-    y0 = np.zeros(layout.size)
-    for j, les in enumerate(patient.lesions):
-        doubling = les.doubling_time_days or params["doubling_time_days"]
-        growth[j] = math.log(2.0) / doubling
-        access[j] = les.accessibility if les.accessibility is not None else params["accessibility"]
-        infiltration[j] = INFILTRATION_BY_SITE[les.site]
-        injectable[j] = les.site.injectable
-        y0[layout.lesion_index(j, "uninfected_cells")] = cells_from_diameter_cm(
-            les.longest_diameter_cm, params["tumour_cell_density"]
-        )
-    y0[layout.systemic_index("hsv_antibody_titre")] = (
-        params["hsv1_seropositive"] * params["antibody_seropositive_baseline"]
-    )
-    return PatientArrays(
-        y0=y0,
-        params=params,
-        lesion={"growth_rate": growth, "accessibility": access, "infiltration": infiltration},
-        injectable=injectable,
-        layout=layout,
-    )
-
-
 def gmcsf_input(schedule: Schedule, params: dict[str, Any]) -> np.ndarray:
     """GM-CSF input (ug/day) of each segment for the patient's body surface area."""
     return schedule.gmcsf_rate_ug_per_m2_per_day * params["bsa_m2"]
@@ -200,3 +165,28 @@ def _column(frame: pd.DataFrame, name: str, default: np.ndarray) -> np.ndarray:
         return np.asarray(default, dtype=float)
     col = frame[name].to_numpy(dtype=float)
     return np.where(np.isnan(col), default, col)
+
+
+def patient_arrays(patient: Patient, n_slots: int | None = None) -> PatientArrays:
+    """Arrays for ``patient`` with lesions padded to ``n_slots`` (default :func:`n_slots_for`).
+
+    The one-patient case of :func:`population_arrays` (leading axis removed).
+    """
+    n_slots = n_slots or n_slots_for(patient.n_lesions)
+    row = {"patient_id": patient.patient_id, "hsv1_seropositive": patient.hsv1_seropositive,
+           **dict(patient.parameters)}
+    lesions = [
+        {"patient_id": patient.patient_id, "lesion_id": les.lesion_id, "site": les.site.value,
+         "longest_diameter_cm": les.longest_diameter_cm,
+         "accessibility": np.nan if les.accessibility is None else les.accessibility,
+         "doubling_time_days": np.nan if les.doubling_time_days is None else les.doubling_time_days}
+        for les in patient.lesions
+    ]
+    batch = population_arrays(Population.from_records([row], lesions, {}), n_slots)
+    return PatientArrays(
+        y0=batch.y0[0],
+        params={name: float(v[0]) for name, v in batch.params.items()},
+        lesion={name: v[0] for name, v in batch.lesion.items()},
+        injectable=batch.injectable[0],
+        layout=batch.layout,
+    )

@@ -6,9 +6,9 @@ and the horizon; see ``examples/patient_reference.yaml``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -104,7 +104,7 @@ def load_patient(path: str | Path) -> PatientScenario:
     try:
         spec = PatientFile.model_validate(raw)
     except ValidationError as err:
-        raise InputFileError(f"{name}: {_first_error(err, raw)}") from None
+        raise InputFileError(f"{name}: {_first_error(err)}") from None
     return _to_scenario(spec, name)
 
 
@@ -126,7 +126,7 @@ def _to_scenario(spec: PatientFile, name: str) -> PatientScenario:
     regimen: list[LabelPolicy | GmcsfRegimen] = []
     if spec.regimen.tvec is not None:
         base = LabelPolicy.optim() if spec.regimen.tvec.rules == "optim" else LabelPolicy()
-        regimen.append(_replace(base, detection_limit_cm=spec.regimen.tvec.detection_limit_cm))
+        regimen.append(replace(base, detection_limit_cm=spec.regimen.tvec.detection_limit_cm))
         if not patient.has_injectable_lesion:
             raise InputFileError(
                 f"{name}: lesions: T-VEC needs at least one lesion with site cutaneous, subcutaneous or nodal"
@@ -141,13 +141,7 @@ def _to_scenario(spec: PatientFile, name: str) -> PatientScenario:
     return PatientScenario(patient, tuple(regimen), spec.horizon_days, spec.output_every_days, name)
 
 
-def _replace(policy: LabelPolicy, **changes: Any) -> LabelPolicy:
-    from dataclasses import replace
-
-    return replace(policy, **changes)
-
-
-def _first_error(err: ValidationError, raw: Any) -> str:
+def _first_error(err: ValidationError) -> str:
     """One line for the first validation error; unknown sites list the allowed ones."""
     e = err.errors(include_url=False)[0]
     if e["loc"] and e["loc"][-1] == "site" and e["type"] == "value_error":

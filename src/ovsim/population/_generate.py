@@ -10,7 +10,6 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .. import __version__
 from ..model import PARAMETERS
