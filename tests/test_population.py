@@ -44,8 +44,12 @@ def test_covariates_match_spec(big):
     assert set(big.patients.loc[big.patients.ldh_x_uln > 1.0, "stage"]) == {"IVM1c"}
 
 
+def _visible(pop):
+    return pop.lesions[~pop.lesions.lesion_id.str.contains("-O")]
+
+
 def test_lesions_by_stage_mean_biology(big):
-    les = big.lesions.merge(big.patients[["patient_id", "stage"]], on="patient_id")
+    les = _visible(big).merge(big.patients[["patient_id", "stage"]], on="patient_id")
     by_stage = les.groupby("stage")["site"]
     # Stage III and M1a: no visceral disease; M1b: lung in every patient; M1c: other visceral or high LDH.
     for stage in ("IIIB", "IIIC", "IVM1a"):
@@ -66,7 +70,7 @@ def test_lesions_by_stage_mean_biology(big):
 
 
 def test_eligibility_holds_for_every_patient(big):
-    les = big.lesions
+    les = _visible(big)
     inj = les[les.site.isin(["cutaneous", "subcutaneous", "nodal"])]
     assert set(inj.patient_id) == set(big.patients.patient_id)  # >= 1 injectable lesion
     assert (inj.groupby("patient_id").longest_diameter_cm.max() >= SPEC.min_measurable_cm).all()
@@ -77,8 +81,29 @@ def test_eligibility_holds_for_every_patient(big):
     assert les.groupby("patient_id").size().max() <= SPEC.max_lesions
 
 
+def test_occult_deposits_follow_spec(big):
+    occ = SPEC.occult
+    les = big.lesions
+    hidden = les[les.lesion_id.str.contains("-O")]
+    lo, hi = occ.diameter_cm
+    assert hidden.longest_diameter_cm.between(lo * 0.999, hi * 1.001).all()
+    per_patient = hidden.groupby("patient_id").size().reindex(big.patients.patient_id, fill_value=0)
+    assert per_patient.max() <= occ.max_per_patient
+    assert (per_patient.to_numpy() == big.patients.n_occult.to_numpy()).all()
+    # mean count ~ per_visible_lesion x visible lesions (before the cap, which rarely binds)
+    expected = np.minimum(occ.per_visible_lesion * (big.patients.n_lesions - big.patients.n_occult).to_numpy(), occ.max_per_patient)
+    assert abs(per_patient.mean() - expected.mean()) < 0.1 * expected.mean()
+    # stage III deposits are (almost) all at injectable sites; M1c has visceral ones
+    stage_of = big.patients.set_index("patient_id").stage
+    visc = hidden.site.isin(["lung", "liver", "visceral_other"])
+    assert not visc[stage_of[hidden.patient_id].to_numpy() == "IIIB"].any()
+    assert visc[stage_of[hidden.patient_id].to_numpy() == "IVM1c"].mean() > 0.2
+    assert "occult" in big.summary().columns
+
+
 def test_lesion_sizes_lognormal_median(big):
-    cut = big.lesions[big.lesions.site == "cutaneous"].longest_diameter_cm
+    les = _visible(big)
+    cut = les[les.site == "cutaneous"].longest_diameter_cm
     # truncation at [0.3, 10] cm and the measurability redraw shift the median only slightly
     assert abs(np.log(cut.median()) - np.log(SPEC.lesion_size_cm["cutaneous"].median)) < 0.15
 

@@ -120,6 +120,8 @@ def draw_patient(
         }
         for j, (site, size) in enumerate(zip(sites, sizes))
     ]
+    occult = _occult_lesions(rng, spec, st, stage, patient_id, doubling, len(lesions), access0)
+    lesions += occult
     row = {
         "patient_id": patient_id,
         "index": index,
@@ -129,6 +131,36 @@ def draw_patient(
         "ldh_x_uln": round(float(ldh), 3),
         "hsv1_seropositive": hsv,
         "n_lesions": len(lesions),
+        "n_occult": len(occult),
         **params,
     }
     return row, lesions
+
+
+def _occult_lesions(
+    rng: np.random.Generator, spec: PopulationSpec, st: Any, stage: str, patient_id: str,
+    doubling: float, n_visible: int, access0: float,
+) -> list[dict[str, Any]]:
+    """Unseen deposits at baseline (diameter below detection), drawn after the visible lesions."""
+    occ = spec.occult
+    n = min(occ.max_per_patient, int(rng.poisson(occ.per_visible_lesion * n_visible)))
+    lo, hi = occ.diameter_cm
+    inj_probs = np.array([st.injectable_sites.get(s, 0.0) for s in INJECTABLE_SITES])
+    vo_names = list(spec.visceral_other_sites)
+    vo_probs = np.array([spec.visceral_other_sites[s] for s in vo_names])
+    rows = []
+    for j in range(n):
+        if rng.random() < occ.visceral_fraction.get(stage, 0.0):
+            site = "lung" if rng.random() < 0.5 else vo_names[int(rng.choice(len(vo_names), p=vo_probs / vo_probs.sum()))]
+        else:
+            site = INJECTABLE_SITES[int(rng.choice(3, p=inj_probs / inj_probs.sum()))]
+        size = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+        rows.append({
+            "patient_id": patient_id,
+            "lesion_id": f"{patient_id}-O{j + 1:02d}",
+            "site": site,
+            "longest_diameter_cm": round(size, 4),
+            "doubling_time_days": _lognormal(rng, doubling, spec.variability.lesion["doubling_time_cv"]),
+            "accessibility": min(1.0, _lognormal(rng, access0, spec.variability.lesion["accessibility_cv"])),
+        })
+    return rows

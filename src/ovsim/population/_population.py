@@ -16,7 +16,7 @@ from ._patient import Lesion, Patient
 
 PATIENT_COLUMNS = ("patient_id", "stage", "ecog", "ldh_x_uln", "hsv1_seropositive")
 LESION_COLUMNS = ("patient_id", "lesion_id", "site", "longest_diameter_cm")
-_COVARIATES = {"patient_id", "index", "arm", "stage", "ecog", "ldh_x_uln", "hsv1_seropositive", "n_lesions"}
+_COVARIATES = {"patient_id", "index", "arm", "stage", "ecog", "ldh_x_uln", "hsv1_seropositive", "n_lesions", "n_occult"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,15 +129,20 @@ class Population:
         les = self.lesions.merge(self.patients[["patient_id", "stage"]], on="patient_id")
         les["group"] = np.where(les["site"].isin(["cutaneous", "subcutaneous", "nodal"]), "injectable",
                                 np.where(les["site"] == "lung", "lung", "visceral_other"))
+        les.loc[les["longest_diameter_cm"] < OCCULT_BELOW_CM, "group"] = "occult"
         counts = les.pivot_table(index="patient_id", columns="group", values="lesion_id", aggfunc="count").fillna(0)
         p = self.patients.set_index("patient_id").join(counts)
         p["largest_cm"] = les.groupby("patient_id")["longest_diameter_cm"].max()
-        cols = [c for c in ("injectable", "lung", "visceral_other") if c in p]
+        cols = [c for c in ("injectable", "lung", "visceral_other", "occult") if c in p]
         out = p.groupby("stage")[cols + ["largest_cm"]].agg(
             {**{c: "mean" for c in cols}, "largest_cm": "median"}
         )
         out.insert(0, "patients", p.groupby("stage").size())
         return out
+
+
+OCCULT_BELOW_CM = 0.2
+"""Lesions smaller than this at baseline (longest diameter, cm) are occult: present but unseen."""
 
 
 def _to_patient(row: pd.Series, rows: pd.DataFrame) -> Patient:

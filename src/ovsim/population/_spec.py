@@ -46,6 +46,22 @@ class StageSpec(_Strict):
     doubling_time_days: float = Field(gt=0)
 
 
+class OccultSpec(_Strict):
+    per_visible_lesion: float = Field(ge=0)
+    max_per_patient: int = Field(ge=0, le=16)
+    diameter_cm: tuple[float, float]
+    visceral_fraction: dict[Literal["IIIB", "IIIC", "IVM1a", "IVM1b", "IVM1c"], float]
+
+    @model_validator(mode="after")
+    def _range(self) -> "OccultSpec":
+        lo, hi = self.diameter_cm
+        if not 0 < lo < hi:
+            raise ValueError("occult.diameter_cm: expected [low, high] with 0 < low < high")
+        if any(not 0 <= f <= 1 for f in self.visceral_fraction.values()):
+            raise ValueError("occult.visceral_fraction: expected fractions in [0, 1]")
+        return self
+
+
 class Variability(_Strict):
     patient: dict[str, float]
     patient_doubling_time_cv: float = Field(ge=0)
@@ -75,6 +91,7 @@ class PopulationSpec(_Strict):
     max_cm: float = Field(gt=0)
     visceral_other_max_cm: float = Field(gt=0)
     min_measurable_cm: float = Field(gt=0)
+    occult: OccultSpec
     variability: Variability
 
     @model_validator(mode="after")
@@ -90,6 +107,8 @@ class PopulationSpec(_Strict):
                 raise ValueError(f"stage_mix.{arm}: expected fractions >= 0 summing to 1 (+-0.02)")
         if not self.min_cm < self.min_measurable_cm <= self.max_cm:
             raise ValueError("min_measurable_cm: expected min_cm < min_measurable_cm <= max_cm")
+        if not self.occult.diameter_cm[1] < self.min_cm:
+            raise ValueError("occult.diameter_cm: expected the upper bound below min_cm (occult deposits are unseen)")
         return self
 
     def digest(self) -> str:

@@ -1,0 +1,59 @@
+"""Virtual trials: scenario files, the trial run, endpoints and their statistics.
+
+``run_trial(load_scenario())`` runs the reference OPTiM trial: each arm's virtual patients are
+simulated on its regimen, measured and assessed (``ovsim.assess``), given a survival time from
+their tumour dynamics, and summarised into endpoints with exact intervals, Kaplan-Meier and Cox
+statistics, by arm and by stage.
+"""
+
+from ._endpoints import LANDMARK_MONTHS, STAGE_GROUPS, arm_endpoints, trial_endpoints
+from ._result import TrialResult, published_targets
+from ._run import draw_arms, reference_output_dir, run_trial
+from ._scenario import TrialScenario, load_scenario
+from ._stats_binomial import Comparison, Rate, fisher_exact, odds_ratio, rate, rate_difference, rate_of, relative_risk
+from ._stats_survival import (
+    CoxFit,
+    KaplanMeier,
+    LogRank,
+    cox_ph,
+    hazard_ratio,
+    kaplan_meier,
+    landmark_survival,
+    logrank,
+)
+from ._survival import censor, fit_growth_rate, survival_months
+from ._survival_spec import SurvivalModel
+
+__all__ = [
+    "Comparison",
+    "CoxFit",
+    "KaplanMeier",
+    "LANDMARK_MONTHS",
+    "LogRank",
+    "Rate",
+    "STAGE_GROUPS",
+    "SurvivalModel",
+    "TrialResult",
+    "TrialScenario",
+    "arm_endpoints",
+    "censor",
+    "cox_ph",
+    "draw_arms",
+    "fisher_exact",
+    "fit_growth_rate",
+    "hazard_ratio",
+    "kaplan_meier",
+    "landmark_survival",
+    "load_scenario",
+    "logrank",
+    "odds_ratio",
+    "published_targets",
+    "rate",
+    "rate_difference",
+    "rate_of",
+    "reference_output_dir",
+    "relative_risk",
+    "run_trial",
+    "survival_months",
+    "trial_endpoints",
+]

@@ -1,0 +1,122 @@
+"""Trial endpoints from the per-patient and per-lesion tables: rates, survival, comparisons, subgroups.
+
+Rates use every patient of the arm whose simulation succeeded (intention to treat over the
+evaluable population); failed patients are counted in ``failed_patients``, never imputed.
+Comparisons are the first arm (experimental) against the last (control).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..model import DAYS_PER_MONTH
+from ._stats_binomial import Rate, odds_ratio, rate, rate_difference, rate_of, relative_risk
+from ._stats_survival import hazard_ratio, kaplan_meier
+
+LANDMARK_MONTHS = (12, 24, 36, 48)
+STAGE_GROUPS = {"IIIB": "IIIB/IIIC", "IIIC": "IIIB/IIIC", "IVM1a": "IVM1a", "IVM1b": "IVM1b", "IVM1c": "IVM1c"}
+LESION_CATEGORIES = ("injected", "uninjected_nonvisceral", "uninjected_visceral")
+
+
+def _num(x: float) -> float | None:
+    return None if x is None or not math.isfinite(float(x)) else float(x)
+
+
+def _median_months(days: pd.Series) -> float | None:
+    d = days.dropna()
+    return _num(float(np.median(d)) / DAYS_PER_MONTH) if len(d) else None
+
+
+def arm_endpoints(patients: pd.DataFrame, lesions: pd.DataFrame) -> dict[str, Any]:
+    """One arm's endpoints (patients and lesions of that arm, failed patients already removed)."""
+    out: dict[str, Any] = {"n": int(len(patients))}
+    for key, col in (("durable_response_rate", "durable_response"), ("objective_response_rate", "objective_response"),
+                     ("complete_response_rate", "complete_response")):
+        out[key] = rate_of(patients[col].to_numpy(dtype=bool)).to_dict()
+    out["median_time_to_response_months"] = _median_months(patients.loc[patients.objective_response, "time_to_response_days"])
+    out["median_time_to_complete_response_months"] = _median_months(
+        patients.loc[patients.complete_response, "time_to_complete_response_days"])
+    if len(patients):
+        km = kaplan_meier(patients["os_months"].to_numpy(), patients["os_event"].to_numpy(dtype=bool))
+        lo, hi = km.median_ci95()
+        out["median_overall_survival_months"] = {"value": _num(km.median()), "ci95": [_num(lo), _num(hi)]}
+        out["overall_survival_at_months"] = {}
+        for m in LANDMARK_MONTHS:
+            v, lo, hi = km.survival_at(float(m))
+            out["overall_survival_at_months"][str(m)] = {"value": _num(v), "ci95": [_num(lo), _num(hi)]}
+    else:
+        out["median_overall_survival_months"] = {"value": None, "ci95": [None, None]}
+        out["overall_survival_at_months"] = {str(m): {"value": None, "ci95": [None, None]} for m in LANDMARK_MONTHS}
+    durable = patients[patients.durable_response]
+    out["progression_before_response_among_durable_responders"] = rate_of(
+        durable["progression_before_response"].to_numpy(dtype=bool)).to_dict()
+    out["lesion_level"] = {}
+    for cat in LESION_CATEGORIES:
+        les = lesions[lesions.category == cat]
+        out["lesion_level"][cat] = {
+            "decrease_ge_50pct": rate_of(les["decrease_ge_50pct"].to_numpy(dtype=bool)).to_dict(),
+            "complete_resolution": rate_of(les["complete_resolution"].to_numpy(dtype=bool)).to_dict(),
+        }
+    return out
+
+
+def _rate(p: pd.DataFrame, col: str) -> Rate:
+    return rate(int(p[col].sum()), len(p))
+
+
+def comparisons(exp: pd.DataFrame, ctl: pd.DataFrame) -> dict[str, Any]:
+    """Experimental vs control: OS hazard ratio, durable-response difference / odds ratio, ORR relative risk."""
+    out: dict[str, Any] = {}
+    try:
+        t = np.concatenate([exp.os_months.to_numpy(), ctl.os_months.to_numpy()])
+        e = np.concatenate([exp.os_event.to_numpy(dtype=bool), ctl.os_event.to_numpy(dtype=bool)])
+        g = np.concatenate([np.ones(len(exp), bool), np.zeros(len(ctl), bool)])
+        out["hazard_ratio_os"] = hazard_ratio(t, e, g).to_dict()
+    except ValueError as err:  # e.g. no deaths, or an empty arm: reported, not hidden
+        out["hazard_ratio_os"] = {"value": None, "ci95": [None, None], "p_value": None, "method": f"not estimable: {err}"}
+    if len(exp) and len(ctl):
+        dr_e, dr_c = _rate(exp, "durable_response"), _rate(ctl, "durable_response")
+        out["durable_response_difference"] = rate_difference(dr_e, dr_c).to_dict()
+        out["durable_response_odds_ratio"] = odds_ratio(dr_e, dr_c).to_dict()
+        out["objective_response_relative_risk"] = relative_risk(
+            _rate(exp, "objective_response"), _rate(ctl, "objective_response")).to_dict()
+    return out
+
+
+def trial_endpoints(patients: pd.DataFrame, lesions: pd.DataFrame, arms: list[str]) -> dict[str, Any]:
+    """``arms``, ``comparisons``, ``subgroups`` and ``subgroup_comparisons`` (by stage) of the trial."""
+    ok = patients[patients.ok]
+    les = lesions[lesions.patient_key.isin(ok.patient_key)]
+    result: dict[str, Any] = {"arms": {}, "failed_patients": {a: int((~patients.ok & (patients.arm == a)).sum()) for a in arms}}
+    for arm in arms:
+        result["arms"][arm] = arm_endpoints(ok[ok.arm == arm], les[les.arm == arm])
+    exp, ctl = arms[0], arms[-1]
+    result["comparisons"] = comparisons(ok[ok.arm == exp], ok[ok.arm == ctl]) if len(arms) > 1 else {}
+    result["subgroups"] = {"stage": {}}
+    result["subgroup_comparisons"] = {"stage": {}}
+    groups = ok.stage.map(STAGE_GROUPS)
+    les_group = les.patient_key.map(dict(zip(ok.patient_key, groups)))
+    for grp in dict.fromkeys(STAGE_GROUPS.values()):
+        sub, sub_les = ok[groups == grp], les[les_group == grp]
+        result["subgroups"]["stage"][grp] = {
+            arm: arm_endpoints(sub[sub.arm == arm], sub_les[sub_les.arm == arm]) for arm in arms
+        }
+        if len(arms) > 1:
+            result["subgroup_comparisons"]["stage"][grp] = comparisons(sub[sub.arm == exp], sub[sub.arm == ctl])
+    return result
+
+
+def km_frames(patients: pd.DataFrame, arms: list[str]) -> dict[str, pd.DataFrame]:
+    """Kaplan-Meier curve (time in months) of each arm, for plots."""
+    ok = patients[patients.ok]
+    out = {}
+    for arm in arms:
+        p = ok[ok.arm == arm]
+        if len(p):
+            frame = kaplan_meier(p.os_months.to_numpy(), p.os_event.to_numpy(dtype=bool)).to_frame()
+            out[arm] = frame.rename(columns={"time": "time_months"})
+    return out

@@ -1,0 +1,143 @@
+"""A simulated trial's results: endpoints, tidy tables, Kaplan-Meier curves; summary, write, plot."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from ._scenario import TrialScenario
+
+
+def published_targets() -> dict[str, Any]:
+    """OPTiM's published design, label facts and targets (``ovsim/data/optim_targets.yaml``)."""
+    return yaml.safe_load(resources.files("ovsim.data").joinpath("optim_targets.yaml").read_text())
+
+
+@dataclass(frozen=True, eq=False)
+class TrialResult:
+    """Results of :func:`run_trial`.
+
+    endpoints: the ``endpoints.json`` document (arms, comparisons, subgroups, provenance).
+    patients: one row per patient (``patient_key`` = ``arm:patient_id``): covariates, ``ok`` / ``reason``,
+      response outcomes (days), ``kg_per_day``, ``os_months``, ``os_event``, treatment.
+    assessments: one row per patient and assessment (``time_day``): burden, % change, new lesion, the
+      primary criterion's ``response`` and each criterion's ``response_<name>``.
+    lesions: one row per baseline lesion: category (injected / uninjected non-visceral / visceral),
+      best % change in product of diameters, >= 50% decrease, complete resolution.
+    measurements: one row per lesion and assessment: true and measured diameters (cm).
+    doses: every dose record (NONMEM-style columns) with ``ARM``.
+    km: Kaplan-Meier frame per arm (``time_months``, ``survival``, ``lower``, ``upper``, ``at_risk``, ...).
+    """
+
+    scenario: TrialScenario
+    endpoints: dict[str, Any]
+    subgroup_comparisons: dict[str, Any]
+    km: dict[str, pd.DataFrame]
+    patients: pd.DataFrame
+    assessments: pd.DataFrame
+    lesions: pd.DataFrame
+    measurements: pd.DataFrame
+    doses: pd.DataFrame
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def arms(self) -> list[str]:
+        """Arm names, experimental first."""
+        return list(self.scenario.arms)
+
+    def summary(self) -> pd.DataFrame:
+        """Main endpoints per arm beside OPTiM's published values (where the arm names match)."""
+        pub = published_targets()["targets"]
+        rows = []
+
+        def pub_value(key: str, arm: str) -> Any:
+            entry = pub.get(key, {}).get(arm)
+            return None if entry is None else entry.get("value")
+
+        for arm in self.arms:
+            e = self.endpoints["arms"][arm]
+            os_pub = pub["overall_survival"]["median_months"].get(arm, {})
+            for label, key, value in (
+                ("durable response rate", "durable_response_rate", e["durable_response_rate"]),
+                ("objective response rate", "objective_response_rate", e["objective_response_rate"]),
+                ("complete response rate", "complete_response_rate", e["complete_response_rate"]),
+            ):
+                rows.append({"arm": arm, "endpoint": label, "simulated": value["value"], "ci95": value["ci95"],
+                             "published": pub_value(key, arm)})
+            ttr = pub["median_time_to_response_months"].get(arm, {})
+            rows.append({"arm": arm, "endpoint": "median time to response (months)",
+                         "simulated": e["median_time_to_response_months"], "ci95": None, "published": ttr.get("value")})
+            rows.append({"arm": arm, "endpoint": "median overall survival (months)",
+                         "simulated": e["median_overall_survival_months"]["value"],
+                         "ci95": e["median_overall_survival_months"]["ci95"], "published": os_pub.get("value")})
+        hr = self.endpoints["comparisons"].get("hazard_ratio_os")
+        if hr:
+            rows.append({"arm": f"{self.arms[0]} vs {self.arms[-1]}", "endpoint": "hazard ratio, overall survival",
+                         "simulated": hr["value"], "ci95": hr["ci95"],
+                         "published": pub["overall_survival"]["hazard_ratio_tvec_vs_gmcsf"]["value"]
+                         if self.arms[0] == "tvec" and self.arms[-1] == "gmcsf" else None})
+        return pd.DataFrame(rows)
+
+    def design(self) -> dict[str, Any]:
+        """The design as a flat mapping (for reports)."""
+        sc = self.scenario
+        a, s = sc.assessment, sc.survival
+        out: dict[str, Any] = {"scenario": f"{sc.name}: {sc.description}", "design": sc.design, "seed": self.endpoints["seed"]}
+        for arm, spec in sc.arms.items():
+            out[f"arm {arm}"] = f"n = {self.endpoints['arms'][arm]['n']}; {spec.label}"
+        out["response criterion"] = f"{a.criterion} (also reported: RECIST 1.1, irRC)"
+        out["durable response"] = (f"CR or PR beginning within {a.onset_within_months:g} months, lasting continuously "
+                                   f">= {a.durable_months:g} months")
+        out["tumour assessments"] = (f"every {a.every_days:g} days to day {a.horizon_days:g}; measurement CV "
+                                     f"{a.measurement_cv:g}, detection limit {a.detection_limit_cm:g} cm")
+        out["survival follow-up"] = f">= {s.follow_up_months:g} months (accrual over {s.accrual_months:g} months)"
+        out["source"] = sc.source
+        return out
+
+    def write(self, out: str | Path, report: bool = True) -> Path:
+        """Write endpoints.json, the tables (Parquet), dose records (CSV) and report.html into ``out``, atomically."""
+        from ..io import atomic_output_dir
+
+        out = Path(out)
+        with atomic_output_dir(out) as tmp:
+            (tmp / "endpoints.json").write_text(json.dumps(self.endpoints, indent=2, default=_json) + "\n")
+            (tmp / "subgroup_comparisons.json").write_text(
+                json.dumps(self.subgroup_comparisons, indent=2, default=_json) + "\n")
+            for name in ("patients", "assessments", "lesions", "measurements"):
+                getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
+            self.doses.to_csv(tmp / "doses.csv", index=False)
+            (tmp / "scenario.json").write_text(json.dumps(self.scenario.model_dump(), indent=2) + "\n")
+            if report:
+                self.report(tmp / "report.html")
+        return out
+
+    def report(self, path: str | Path) -> Path:
+        """The self-contained HTML report."""
+        from ..report import write_trial_report
+
+        patients = self.patients.copy()
+        return write_trial_report(
+            Path(path), endpoints=self.endpoints, patients=patients, assessments=self.assessments,
+            lesions=self.lesions, km=self.km, design=self.design(), published=published_targets()["targets"],
+            subgroup_comparisons=self.subgroup_comparisons, calibration=self.extra.get("calibration"),
+        )
+
+    def plot(self, kind: str = "km"):
+        """One of the report's figures: ``km``, ``waterfall``, ``spider``, ``swimmer``, ``forest``, ``lesions``."""
+        from ..report import trial_figure
+
+        return trial_figure(self, kind)
+
+
+def _json(x: Any) -> Any:
+    if hasattr(x, "item"):
+        return x.item()
+    if isinstance(x, (set, tuple)):
+        return list(x)
+    return str(x)

@@ -1,0 +1,199 @@
+"""``run_trial``: scenario -> virtual patients -> simulated arms -> assessments -> survival -> endpoints.
+
+Every random draw has its own stream keyed by the scenario seed and the patient's index:
+the population (key ``(i,)``), the measurement error (``(i, 1)``) and survival (``(i, 2)``). In a
+paired design the same patient (same index) is cloned into every arm and so shares all three
+streams across arms (common random numbers).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..assess import CRITERIA, lesion_outcomes, response_outcomes
+from ..assess._measure import measure, measurement_normals
+from ..engine import SolverOptions, simulate_cohort
+from ..model import DAYS_PER_MONTH
+from ..population import Population, generate_population, load_population_spec
+from ._endpoints import km_frames, trial_endpoints
+from ._result import TrialResult
+from ._scenario import TrialScenario, load_scenario
+from ._survival import censor, fit_growth_rate, survival_draws, survival_months
+
+_RESPONSE_NAMES = np.array(["CR", "PR", "SD", "PD", "NE"])
+
+
+def draw_arms(scenario: TrialScenario, seed: int, patients: int | None = None) -> dict[str, Population]:
+    """Each arm's virtual patients (randomised: disjoint patient indices; paired: the same patients)."""
+    spec = load_population_spec(None if scenario.population == "reference" else scenario.population)
+    sizes = scenario.arm_sizes(patients)
+    mixes = list(spec.stage_mix)
+    arms = list(scenario.arms)
+    if scenario.design == "paired":
+        first = arms[0]
+        pop = generate_population(sizes[first], seed, arm=first if first in spec.stage_mix else mixes[0], spec=spec)
+        return {arm: pop for arm in arms}
+    out, start = {}, 0
+    for arm in arms:
+        out[arm] = generate_population(sizes[arm], seed, arm=arm if arm in spec.stage_mix else mixes[0],
+                                       spec=spec, start=start)
+        start += sizes[arm]
+    return out
+
+
+def run_trial(
+    scenario: TrialScenario | None = None,
+    *,
+    seed: int | None = None,
+    patients: int | None = None,
+    workers: int = 1,
+    chunk_size: int = 128,
+    solver: SolverOptions = SolverOptions(),
+    progress: bool = False,
+) -> TrialResult:
+    """Run a virtual trial. ``seed`` and ``patients`` (total, split as in the scenario) override the scenario's."""
+    sc = scenario or load_scenario()
+    seed = sc.seed if seed is None else int(seed)
+    if seed < 0:
+        raise ValueError(f"seed: expected an integer >= 0 (got {seed})")
+    started = time.perf_counter()
+    populations = draw_arms(sc, seed, patients)
+    regimens = sc.regimens()
+    a = sc.assessment
+    frames: dict[str, list[pd.DataFrame]] = {k: [] for k in ("patients", "assessments", "lesions", "measurements", "doses")}
+    cohort_provenance = {}
+    for arm, pop in populations.items():
+        if progress:
+            print(f"arm {arm}: {len(pop)} patients")
+        res = simulate_cohort(pop, regimens[arm], horizon_days=a.horizon_days, output_every_days=a.every_days,
+                              chunk_size=chunk_size, solver=solver, workers=workers, progress=progress)
+        cohort_provenance[arm] = {k: res.provenance.get(k) for k in
+                                  ("device", "wall_seconds", "patients_per_second", "n_failed", "lane_efficiency")}
+        arm_frames = assess_arm(sc, seed, arm, pop, res)
+        for key, frame in arm_frames.items():
+            frames[key].append(frame)
+        doses = res.doses.copy()
+        doses.insert(0, "ARM", arm)
+        frames["doses"].append(doses)
+    tables = {k: pd.concat(v, ignore_index=True) for k, v in frames.items()}
+    arms = list(sc.arms)
+    endpoints = trial_endpoints(tables["patients"], tables["lesions"], arms)
+    subgroup_comparisons = endpoints.pop("subgroup_comparisons")
+    failed = endpoints.pop("failed_patients")
+    provenance = {
+        "ovsim_version": __version__, "scenario": sc.name, "scenario_sha256": sc.digest(), "seed": seed,
+        "design": sc.design, "patients": {k: len(p) for k, p in populations.items()},
+        "failed_patients": failed, "criterion": a.criterion, "wall_seconds": time.perf_counter() - started,
+        "cohorts": cohort_provenance,
+    }
+    doc = {"scenario": sc.name, "seed": seed, "ovsim_version": __version__, **endpoints,
+           "failed_patients": int(sum(failed.values())), "provenance": provenance}
+    return TrialResult(
+        scenario=sc, endpoints=doc, subgroup_comparisons=subgroup_comparisons, km=km_frames(tables["patients"], arms),
+        patients=tables["patients"], assessments=tables["assessments"], lesions=tables["lesions"],
+        measurements=tables["measurements"], doses=tables["doses"],
+    )
+
+
+def _injected(doses: pd.DataFrame) -> set[str]:
+    if doses.empty or "VOL_ML" not in doses:
+        return set()
+    given = doses[(doses["DRUG"] == "TVEC") & (doses["VOL_ML"] > 0)]
+    return set(given["LESION_ID"].astype(str))
+
+
+def _treatment_end_day(doses: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
+    if doses.empty:
+        return np.full(len(ids), np.nan)
+    given = doses[(doses["AMT"] > 0)]
+    last = given.groupby("ID")["TIME"].max()
+    return last.reindex(ids).to_numpy(dtype=float)
+
+
+def assess_arm(sc: TrialScenario, seed: int, arm: str, pop: Population, res: Any) -> dict[str, pd.DataFrame]:
+    """Measure, assess and give survival to one simulated arm; tidy tables keyed by ``patient_key``."""
+    a, model = sc.assessment, sc.survival.model
+    ds = res.trajectories
+    t = np.asarray(ds["time_day"].values, dtype=float)
+    d = np.asarray(ds["longest_diameter_cm"].values, dtype=float)
+    exists = np.asarray(ds["has_lesion"].values, dtype=bool)
+    lesion_id = np.asarray(ds["lesion_id"].values).astype(str)
+    site = np.asarray(ds["site"].values).astype(str)
+    injected = np.isin(lesion_id, list(_injected(res.doses))) & exists
+    ok = np.array(res.status["ok"], dtype=bool)
+    p = pop.patients.reset_index(drop=True)
+    index = p["index"].to_numpy(dtype=int)
+    normals = measurement_normals(seed, index, len(t), d.shape[2])
+    d = np.where(ok[:, None, None], d, 0.0)  # failed lanes: never measured (flagged via ok)
+
+    # tumour growth rate from the full measured course, then survival
+    full = measure(t, d, exists, site, injected, normals, cv=a.measurement_cv, detection_limit_cm=a.detection_limit_cm,
+                   assessed=np.repeat(ok[:, None], len(t), axis=1))
+    who = CRITERIA["modified_who"](full)
+    kg, ks = fit_growth_rate(t, who.burden, who.baseline_burden, model.kg_floor_per_day)
+    eps, u = survival_draws(seed, index)
+    os_true = survival_months(kg, who.baseline_burden, p["ecog"].to_numpy(), p["ldh_x_uln"].to_numpy(), eps, model)
+    os_obs, os_event = censor(os_true, u, sc.survival.follow_up_months, sc.survival.accrual_months)
+    ok &= np.isfinite(os_obs) & who.evaluable
+
+    # assessments end at death
+    alive = t[None, :] <= np.where(np.isfinite(os_true), os_true, 0.0)[:, None] * DAYS_PER_MONTH
+    meas = measure(t, d, exists, site, injected, normals, cv=a.measurement_cv,
+                   detection_limit_cm=a.detection_limit_cm, assessed=ok[:, None] & alive)
+    tables = {name: fn(meas) for name, fn in CRITERIA.items()}
+    primary = tables[a.criterion]
+    out = response_outcomes(primary, durable_months=a.durable_months, onset_within_months=a.onset_within_months)
+
+    key = np.char.add(f"{arm}:", p["patient_id"].to_numpy().astype(str))
+    status = res.status.reset_index(drop=True)
+    reason = np.where(ok, "", np.where(status["reason"].astype(str) != "", status["reason"].astype(str),
+                                       "not evaluable (no measurable baseline or no survival estimate)"))
+    covariates = [c for c in ("index", "stage", "ecog", "ldh_x_uln", "hsv1_seropositive", "n_lesions", "n_occult") if c in p]
+    patients = pd.DataFrame({"patient_key": key, "patient_id": p["patient_id"].to_numpy(), "arm": arm,
+                             **{c: p[c].to_numpy() for c in covariates}, "ok": ok, "reason": reason})
+    patients = pd.concat([patients, out.reset_index(drop=True)], axis=1)
+    patients["baseline_burden_cm2"] = who.baseline_burden
+    patients["kg_per_day"], patients["ks_per_day"] = kg, ks
+    patients["os_months"], patients["os_event"] = os_obs, os_event
+    patients["treatment_end_day"] = _treatment_end_day(res.doses, p["patient_id"].to_numpy())
+    patients["tvec_visits"] = (res.doses[(res.doses.DRUG == "TVEC") & (res.doses.VOL_ML > 0)]
+                               .groupby("ID")["TIME"].nunique().reindex(p["patient_id"]).fillna(0).to_numpy(dtype=int)
+                               if not res.doses.empty else 0)
+
+    n_p, n_v = primary.response.shape
+    with np.errstate(invalid="ignore", divide="ignore"):
+        change = (primary.burden / primary.baseline_burden[:, None] - 1.0) * 100.0
+    assessments = pd.DataFrame({
+        "patient_key": np.repeat(key, n_v), "patient_id": np.repeat(p["patient_id"].to_numpy(), n_v), "arm": arm,
+        "time_day": np.tile(t, n_p), "burden": primary.burden.reshape(-1),
+        "burden_change_pct": change.reshape(-1), "new_lesion": primary.new_lesion.reshape(-1),
+        "response": _RESPONSE_NAMES[primary.response.reshape(-1)],
+        **{f"response_{name}": _RESPONSE_NAMES[tab.response.reshape(-1)] for name, tab in tables.items()},
+    })
+
+    les = lesion_outcomes(meas)
+    lesions = pd.DataFrame({
+        "patient_key": key[les["patient_index"].to_numpy()], "patient_id": p["patient_id"].to_numpy()[les["patient_index"]],
+        "arm": arm, "lesion_id": lesion_id[les["patient_index"], les["lesion_index"]],
+        **{c: les[c].to_numpy() for c in les.columns if c not in ("patient_index", "lesion_index")},
+    })
+
+    pi, li = np.nonzero(exists)
+    measurements = pd.DataFrame({
+        "patient_key": np.repeat(key[pi], n_v), "arm": arm, "lesion_id": np.repeat(lesion_id[pi, li], n_v),
+        "site": np.repeat(site[pi, li], n_v), "injected": np.repeat(injected[pi, li], n_v),
+        "time_day": np.tile(t, len(pi)), "true_diameter_cm": d[pi, :, li].reshape(-1),
+        "longest_cm": meas.longest_cm[pi, :, li].reshape(-1), "perpendicular_cm": meas.perpendicular_cm[pi, :, li].reshape(-1),
+    })
+    return {"patients": patients, "assessments": assessments, "lesions": lesions, "measurements": measurements}
+
+
+def reference_output_dir(scenario: TrialScenario) -> Path:
+    """Default output folder: ``results/<scenario name>``."""
+    return Path("results") / scenario.name
