@@ -36,3 +36,13 @@ def test_site_infiltration_table_matches_code():
     text = (REPO / "docs" / "model.md").read_text()
     for site, phi in INFILTRATION_BY_SITE.items():
         assert re.search(rf"^\| {site.value} \| {phi} \|", text, re.M), site
+
+
+def test_survival_link_documented_with_values():
+    from ovsim.trial import SurvivalModel
+
+    rows = _table_rows()
+    for name, value in SurvivalModel().model_dump().items():
+        assert name in rows, name
+        assert float(rows[name][0]) == float(value), name
+        assert rows[name][-1], name
