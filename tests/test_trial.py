@@ -1,0 +1,194 @@
+"""Virtual trials: scenario files, measurement, the survival link, and a small trial end to end."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ovsim.assess import measure, measurement_normals
+from ovsim.trial import (
+    SurvivalModel,
+    censor,
+    draw_arms,
+    fit_growth_rate,
+    kaplan_meier,
+    load_scenario,
+    rate_of,
+    run_trial,
+    survival_months,
+)
+from ovsim.trial._survival import survival_draws
+
+RATE_KEYS = {"value", "ci95", "events", "n"}
+ARM_KEYS = {
+    "n", "durable_response_rate", "objective_response_rate", "complete_response_rate",
+    "median_time_to_response_months", "median_time_to_complete_response_months",
+    "median_overall_survival_months", "overall_survival_at_months",
+    "progression_before_response_among_durable_responders", "lesion_level",
+}
+
+
+# --- scenario files ------------------------------------------------------------------------------
+
+def test_reference_scenario_is_optim():
+    sc = load_scenario()
+    assert sc.name == "optim" and list(sc.arms) == ["tvec", "gmcsf"]
+    assert sc.arm_sizes() == {"tvec": 295, "gmcsf": 141} and sc.n_patients == 436
+    tvec, gmcsf = sc.regimens()["tvec"][0], sc.regimens()["gmcsf"][0]
+    assert (tvec.min_months, tvec.max_months, tvec.extend_months_if_responding, tvec.stop_on_progression) == (6, 12, 6, True)
+    assert (gmcsf.dose_ug_per_m2_per_day, gmcsf.days_on, gmcsf.cycle_days) == (125.0, 14, 28)
+    assert sc.assessment.durable_months == 6.0 and sc.assessment.onset_within_months == 12.0
+    assert sc.survival.follow_up_months >= 60
+
+
+def test_arm_sizes_split_in_proportion():
+    sc = load_scenario()
+    assert sc.arm_sizes(12) == {"tvec": 8, "gmcsf": 4}
+    assert sum(sc.arm_sizes(1001).values()) == 1001
+    with pytest.raises(ValueError, match="patients"):
+        sc.arm_sizes(1)
+
+
+@pytest.mark.parametrize("text, field", [
+    ("name: x\narms: {a: {n: 0, regimen: {}}}\n", "arms.a.n"),
+    ("name: x\narms: {a: {n: 3, regimen: {tvec: weekly}}}\n", "arms.a.regimen.tvec"),
+    ("name: x\narms: {a: {n: 3, regimen: {}}}\nassessment: {criterion: who}\n", "assessment.criterion"),
+    ("name: x\narms: {a: {n: 3, regimen: {}}}\nsurvival: {model: {sigma: -1}}\n", "survival.model.sigma"),
+    ("name: x\narms: {a: {n: 3, regimen: {}}}\ndesing: paired\n", "desing"),
+    ("name: x\narms: {}\n", "arms"),
+    ("- just a list\n", "top level"),
+])
+def test_bad_scenario_is_one_line_naming_file_and_field(tmp_path, text, field):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ValueError) as err:
+        load_scenario(path)
+    msg = str(err.value)
+    assert "\n" not in msg and str(path) in msg and field in msg
+
+
+def test_paired_design_clones_patients_randomised_does_not():
+    sc = load_scenario()
+    pops = draw_arms(sc, seed=3, patients=9)
+    assert set(pops["tvec"].patients.patient_id).isdisjoint(pops["gmcsf"].patients.patient_id)
+    paired = sc.model_copy(update={"design": "paired"})
+    pops = draw_arms(paired, seed=3, patients=9)
+    pd.testing.assert_frame_equal(pops["tvec"].patients, pops["gmcsf"].patients)
+
+
+# --- measurement ---------------------------------------------------------------------------------
+
+def test_measurement_noise_detection_and_streams():
+    t = np.array([0.0, 28.0])
+    true = np.full((400, 2, 3), 2.0)
+    true[:, :, 2] = 0.1  # below detection
+    exists = np.ones((400, 3), bool)
+    site = np.full((400, 3), "cutaneous")
+    normals = measurement_normals(7, np.arange(400), 2, 3)
+    m = measure(t, true, exists, site, exists, normals, cv=0.1, detection_limit_cm=0.2)
+    assert (m.longest_cm[:, :, 2] == 0).all() and (m.longest_cm >= m.perpendicular_cm).all()
+    both = np.concatenate([m.longest_cm[:, :, :2], m.perpendicular_cm[:, :, :2]]).reshape(-1)
+    assert abs(both.mean() / 2.0 - 1) < 0.01 and abs(np.std(np.log(both)) - 0.1) < 0.01
+    # a patient's draws depend on its index only, not on who else is in the batch
+    assert np.array_equal(measurement_normals(7, np.array([5]), 2, 3)[0], normals[5])
+    off = measure(t, true, exists, site, exists, normals, assessed=np.array([[True, False]] * 400))
+    assert np.isnan(off.longest_cm[:, 1]).all() and not np.isnan(off.longest_cm[:, 0]).any()
+
+
+# --- survival link ---------------------------------------------------------------------------------
+
+def test_stein_fit_recovers_known_rates():
+    t = np.arange(0.0, 729.0, 28.0)
+    truth = [(0.02, 0.006), (0.0, 0.01), (0.05, 0.002)]
+    burden = np.array([np.exp(-ks * t) + np.exp(kg * t) - 1 for ks, kg in truth]) * 4.0
+    kg, ks = fit_growth_rate(t, burden, np.full(3, 4.0))
+    for (ks0, kg0), g, s in zip(truth, kg, ks):
+        assert abs(g / kg0 - 1) < 0.05
+        assert abs(s - ks0) < 0.05 * ks0 + 2e-3
+    # a sustained complete response gets the floor; a missing baseline gives NaN, not a number
+    cr = np.where(t > 100, 0.0, np.exp(-0.02 * t))[None, :]
+    assert fit_growth_rate(t, cr, np.ones(1), 1e-4)[0][0] == pytest.approx(1e-4)
+    assert np.isnan(fit_growth_rate(t, cr, np.zeros(1))[0][0])
+
+
+def test_survival_model_direction_and_censoring():
+    m = SurvivalModel()
+    z = np.zeros(3)
+    os_ = survival_months(np.array([0.001, 0.005, 0.02]), np.full(3, 10.0), z, np.full(3, 0.8), z, m)
+    assert os_[0] > os_[1] > os_[2] and os_[1] == pytest.approx(np.exp(m.intercept_log_months))
+    worse = survival_months(np.full(2, 0.005), np.full(2, 10.0), np.array([0, 1]), np.array([0.8, 1.2]), np.zeros(2), m)
+    assert worse[1] < worse[0]
+    t, e = censor(np.array([10.0, 100.0, 70.0]), np.array([0.5, 0.5, 0.0]), 60.0, 24.0)
+    assert t.tolist() == [10.0, 72.0, 70.0] and e.tolist() == [True, False, True]
+    a, _ = survival_draws(4, np.array([3, 9]))
+    b, _ = survival_draws(4, np.array([9]))
+    assert a[1] == b[0]
+
+
+# --- a small trial end to end ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small():
+    return run_trial(load_scenario(), seed=11, patients=12)
+
+
+def test_endpoints_have_the_documented_shape(small):
+    e = small.endpoints
+    assert {"scenario", "seed", "ovsim_version", "arms", "comparisons", "subgroups"} <= set(e)
+    assert e["scenario"] == "optim" and e["seed"] == 11
+    assert set(e["arms"]) == {"tvec", "gmcsf"}
+    for arm in e["arms"].values():
+        assert set(arm) == ARM_KEYS
+        for key in ("durable_response_rate", "objective_response_rate", "complete_response_rate"):
+            assert set(arm[key]) == RATE_KEYS
+        assert set(arm["overall_survival_at_months"]) == {"12", "24", "36", "48"}
+        assert set(arm["lesion_level"]) == {"injected", "uninjected_nonvisceral", "uninjected_visceral"}
+        for cat in arm["lesion_level"].values():
+            assert set(cat) == {"decrease_ge_50pct", "complete_resolution"}
+            assert set(cat["complete_resolution"]) == RATE_KEYS
+    assert {"value", "ci95"} <= set(e["comparisons"]["hazard_ratio_os"])
+    assert set(e["subgroups"]["stage"]) == {"IIIB/IIIC", "IVM1a", "IVM1b", "IVM1c"}
+    for grp in e["subgroups"]["stage"].values():
+        assert set(grp) == {"tvec", "gmcsf"} and set(grp["tvec"]) == ARM_KEYS
+    json.dumps(e)  # valid JSON, no NaN objects
+
+
+def test_endpoints_recomputed_from_the_tables(small):
+    p = small.patients
+    assert len(p) == 12 and p.ok.all() and small.endpoints["failed_patients"] == 0
+    for arm in ("tvec", "gmcsf"):
+        q = p[p.arm == arm]
+        e = small.endpoints["arms"][arm]
+        assert e["n"] == len(q)
+        assert e["durable_response_rate"]["events"] == int(q.durable_response.sum())
+        assert e["objective_response_rate"]["value"] == pytest.approx(q.objective_response.mean())
+        km = kaplan_meier(q.os_months.to_numpy(), q.os_event.to_numpy())
+        assert e["median_overall_survival_months"]["value"] == (None if np.isnan(km.median()) else pytest.approx(km.median()))
+        les = small.lesions[(small.lesions.arm == arm) & (small.lesions.category == "injected")]
+        assert e["lesion_level"]["injected"]["complete_resolution"] == rate_of(les.complete_resolution.to_numpy()).to_dict()
+    # durable responders are objective responders whose onset was within 12 months
+    assert (p.objective_response | ~p.durable_response).all()
+    assert (p.loc[p.durable_response, "time_to_response_days"] <= 12 * 365.25 / 12 + 1e-9).all()
+    # the GM-CSF arm is never injected; every injected lesion is at an injectable site
+    les = small.lesions
+    assert not (les[les.arm == "gmcsf"].category == "injected").any()
+    assert (small.measurements.loc[small.measurements.injected, "site"].isin(["cutaneous", "subcutaneous", "nodal"])).all()
+    # assessments stop at death
+    a = small.assessments.merge(p[["patient_key", "os_months", "os_event"]], on="patient_key")
+    after = a.time_day > a.os_months * 365.25 / 12
+    assert a.loc[after, "burden"].isna().all()
+
+
+def test_same_seed_same_trial_and_outputs_written(small, tmp_path):
+    again = run_trial(load_scenario(), seed=11, patients=12)
+    assert json.dumps(again.endpoints["arms"]) == json.dumps(small.endpoints["arms"])
+    out = small.write(tmp_path / "optim", report=False)
+    files = {p.name for p in out.iterdir()}
+    assert {"endpoints.json", "patients.parquet", "lesions.parquet", "assessments.parquet",
+            "measurements.parquet", "doses.csv", "scenario.json"} <= files
+    back = json.loads((out / "endpoints.json").read_text())
+    assert back["arms"]["tvec"]["n"] == small.endpoints["arms"]["tvec"]["n"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left
