@@ -1,5 +1,5 @@
 # ovsim: two commands on a fresh machine with python3 (3.11+) and make.
-#   make run    set up .venv if missing, run the main job (results/)
+#   make run    set up .venv if missing, run the reference OPTiM trial (results/optim/)
 #   make test   set up .venv if missing, run the test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/ovsim simulate examples/patient_reference.yaml --out results/reference_patient
+	$(BIN)/ovsim trial
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

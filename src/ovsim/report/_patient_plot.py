@@ -17,16 +17,15 @@ def plot_patient(result: Any, title: str | None = None) -> Any:
     Bottom: effector and memory T cells, dendritic cells (cells) and anti-HSV titre (right axis).
     """
     import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     les = result.lesions
     sysd = result.systemic
     months = les.time_day.values / DAYS_PER_MONTH
-    fig, axes = plt.subplots(3, 1, figsize=(9, 9.5), sharex=True, height_ratios=[3, 2, 2])
+    fig = Figure(figsize=(9, 9.5))  # not registered with pyplot: nothing to close, no leak
+    axes = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 2])
     ax_d, ax_v, ax_i = axes
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     doses = result.doses
     tvec = doses[doses["DRUG"] == "TVEC"]
     gm = doses[doses["DRUG"] == "GMCSF"]

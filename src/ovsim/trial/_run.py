@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
-from ..assess import CRITERIA, lesion_outcomes, response_outcomes
-from ..assess._measure import measure, measurement_normals
+from ..assess import CRITERIA, lesion_outcomes, measure, measurement_normals, response_outcomes
 from ..engine import SolverOptions, simulate_cohort
 from ..model import DAYS_PER_MONTH
 from ..population import Population, generate_population, load_population_spec

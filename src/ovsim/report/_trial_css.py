@@ -1,0 +1,46 @@
+"""Inline stylesheet of the trial report (no web fonts, no external resources; prints cleanly)."""
+
+CSS = """
+:root { --ink: #1d232a; --muted: #5b6570; --line: #d5dbe1; --band: #f4f6f8; --accent: #d55e00; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #fff; color: var(--ink);
+       font: 15px/1.5 "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 40px; }
+header { border-bottom: 3px solid var(--accent); margin-bottom: 8px; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 20px; margin: 34px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 16px; margin: 22px 0 8px; }
+.meta { color: var(--muted); margin: 0 0 8px; }
+nav { margin: 0 0 10px; font-size: 14px; }
+nav a { color: #0b5cad; text-decoration: none; }
+nav a:hover { text-decoration: underline; }
+p { max-width: 920px; }
+.note, .small, figcaption { color: var(--muted); font-size: 13px; }
+.small { white-space: nowrap; }
+code { font-size: 13px; background: var(--band); padding: 0 3px; border-radius: 3px; }
+table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13.5px; }
+th, td { border: 1px solid var(--line); padding: 4px 8px; vertical-align: top; text-align: left; }
+thead th { background: #e9edf1; font-weight: 600; }
+tbody tr:nth-child(even) td { background: #fafbfc; }
+table.endpoints td:not(:first-child), table.subgroups td:nth-child(n+3), table.lesions td:not(:first-child),
+table.frame td { font-variant-numeric: tabular-nums; }
+table.comparisons td:nth-child(2), table.comparisons td:nth-child(3), table.comparisons td:nth-child(5),
+table.subgroups td:nth-child(n+4) { white-space: nowrap; }
+table.endpoints td:nth-child(odd):not(:first-child) { color: #3a4450; background: #f7f3ee; }
+table.kv { font-size: 13.5px; }
+table.kv th { background: var(--band); font-weight: 600; white-space: nowrap; }
+table.kv table.kv { margin: 0; font-size: 13px; }
+td ul { margin: 0; padding-left: 18px; }
+.scroll { overflow-x: auto; }
+figure { margin: 18px 0 26px; padding: 10px 12px 12px; border: 1px solid var(--line); border-radius: 6px;
+         break-inside: avoid; page-break-inside: avoid; }
+figure h3 { margin: 0 0 6px; }
+svg.fig, img.fig { display: block; width: 100%; height: auto; margin: 0 auto; }
+figcaption { margin-top: 6px; }
+.flag { padding: 8px 12px; border-radius: 5px; margin: 8px 0; max-width: 920px; }
+.flag.bad { background: #fdecea; border: 1px solid #e3a39a; }
+.flag.good { background: #eaf6ec; border: 1px solid #9fd0a8; }
+footer { margin-top: 40px; padding-top: 10px; border-top: 1px solid var(--line); color: var(--muted);
+         font-size: 12.5px; }
+@media print { main { max-width: none; padding: 0; } nav { display: none; } h2 { break-after: avoid; } }
+"""

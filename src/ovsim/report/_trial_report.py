@@ -1,0 +1,334 @@
+"""The virtual-trial report: one self-contained HTML file (inline CSS and SVG figures, no scripts).
+
+    write_trial_report(path, endpoints=..., patients=..., assessments=..., lesions=..., km=...,
+                       design=..., published=...)
+
+The file opens offline in any browser: figures are inline SVG (or base64 PNG), there is no
+JavaScript and no external URL. It is written atomically (temporary file, then ``os.replace``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._trial_css import CSS
+from ._trial_plots import plot_forest, plot_km, plot_lesion_bars, plot_spider, plot_swimmer, plot_waterfall
+from ._trial_plots_survival import published_targets
+from ._trial_style import DASH, arm_list, ci_pair, num
+from ._trial_tables import (
+    comparison_cell,
+    comparisons_table,
+    endpoints_table,
+    esc,
+    frame_table,
+    lesion_table,
+    mapping_table,
+    number,
+    pct,
+    subgroup_table,
+)
+
+__all__ = [
+    "FIGURES",
+    "draw_trial_figure",
+    "figure_html",
+    "render_trial_report",
+    "trial_figure",
+    "write_trial_report",
+]
+
+SECTIONS = (("summary", "Summary"), ("design", "Design"), ("endpoints", "Endpoints"), ("figures", "Figures"),
+            ("calibration", "Calibration"), ("failed", "Failed patients"), ("provenance", "Provenance"))
+
+
+def figure_html(fig: Any, key: str, alt: str, fmt: str = "svg") -> str:
+    """A Figure as inline SVG (ids prefixed with ``key``) or a base64 PNG ``<img>``; the figure is cleared."""
+    import base64
+
+    from matplotlib import rc_context
+
+    try:
+        if fmt == "png":
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=110)
+            width = int(fig.get_figwidth() * 110)
+            data = base64.b64encode(buf.getvalue()).decode("ascii")
+            return f'<img class="fig" src="data:image/png;base64,{data}" alt="{esc(alt)}" style="max-width:{width}px">'
+        text = io.StringIO()
+        with rc_context({"svg.hashsalt": "ovsim-report", "svg.fonttype": "path"}):
+            fig.savefig(text, format="svg", metadata={"Date": None})
+    finally:
+        fig.clear()
+    svg = text.getvalue()
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg[svg.index("<svg"):], flags=re.DOTALL)
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{key}-\1"', svg)
+    svg = svg.replace('href="#', f'href="#{key}-').replace("url(#", f"url(#{key}-")
+    root = re.match(r"<svg[^>]*>", svg)
+    assert root is not None
+    tag = root.group(0)
+    width = re.search(r'\bwidth="([\d.]+)pt"', tag)
+    new = re.sub(r'\s(width|height)="[^"]*"', "", tag)
+    max_w = f"max-width:{float(width.group(1)) * 4 / 3:.0f}px;" if width else ""
+    new = new.replace("<svg", f'<svg class="fig" role="img" aria-label="{esc(alt)}" style="{max_w}"', 1)
+    return new + svg[len(tag):]
+
+
+def _figure(key: str, title: str, caption: str, draw: Callable[[], Any], fmt: str) -> str:
+    """One figure block; a figure that fails to draw becomes a visible error box and a warning."""
+    try:
+        body = figure_html(draw(), key, title, fmt)
+    except Exception as exc:   # noqa: BLE001 - a report must not lose every section to one figure
+        warnings.warn(f"trial report: figure {key!r} could not be drawn: {exc!r}", RuntimeWarning, stacklevel=3)
+        body = f'<div class="flag bad">This figure could not be drawn: {esc(repr(exc))}</div>'
+    return (f'<figure id="fig-{key}"><h3>{esc(title)}</h3>{body}'
+            f"<figcaption>{caption}</figcaption></figure>")
+
+
+#: kind -> (title, caption) of the report's figures, in report order; ``{seed}`` is filled in.
+FIGURES = {
+    "waterfall": ("Waterfall: best change in tumour burden",
+                  ("Best percentage change from baseline in the sum of lesion products of diameters, one bar per "
+                  "patient, coloured by best overall response. Dashed lines: \u221250% (partial response) and +25% "
+                  "(progressive disease); bars above +100% are drawn at +100% and marked \u25b2.")),
+    "spider": ("Spider: tumour burden over time",
+               ("Percentage change in tumour burden from baseline at each assessment. Arms with more than 60 "
+               "patients show a random subset drawn with seed {seed} (panel titles give the numbers); durable "
+               "responders in the arm colour.")),
+    "swimmer": ("Swimmer: objective responders",
+                ("One bar per objective responder (up to the 40 longest follow-ups per arm): solid = on treatment, "
+                "light = follow-up; black line = in response.")),
+    "km": ("Kaplan\u2013Meier overall survival",
+           ("Overall survival with 95% confidence bands, censoring ticks and numbers at risk; medians and the "
+           "hazard ratio (first arm vs last) with OPTiM's published values where the arms match.")),
+    "forest": ("Forest plot by stage",
+               ("Hazard ratio for overall survival (log scale) and difference in durable response rate by AJCC "
+               "stage; \u201cAll\u201d is the whole trial. Subgroups too small for an estimate are marked.")),
+    "lesions": ("Lesion-level response",
+                ("Share of baseline lesions with a \u2265 50% decrease and with complete resolution, by category, "
+                "simulated (95% CI) beside OPTiM's published T-VEC-arm values (hatched).")),
+}
+
+
+def draw_trial_figure(kind: str, *, endpoints: dict, patients: pd.DataFrame, assessments: pd.DataFrame,
+                      km: dict[str, pd.DataFrame], published: dict | None = None,
+                      subgroup_comparisons: dict | None = None, arms: list[str] | None = None) -> Any:
+    """One of the report's figures (a Figure), ``kind`` one of FIGURES, drawn exactly as in the report."""
+    arms = arm_list(arms if arms is not None else list((endpoints.get("arms") or {}).keys()) or None,
+                    patients["arm"], km.keys())
+    seed = int(num(endpoints.get("seed")) or 0)
+    if kind == "waterfall":
+        return plot_waterfall(patients, arms=arms)
+    if kind == "spider":
+        return plot_spider(assessments, patients, arms=arms, seed=seed)
+    if kind == "swimmer":
+        return plot_swimmer(patients, assessments, arms=arms)
+    if kind == "km":
+        return plot_km(km, endpoints=endpoints, published=published, arms=arms)
+    if kind == "forest":
+        return plot_forest(endpoints, subgroup_comparisons, published=published)
+    if kind == "lesions":
+        level = {a: ((endpoints.get("arms") or {}).get(a) or {}).get("lesion_level") or {} for a in arms}
+        return plot_lesion_bars(level, published, arms=arms)
+    raise ValueError(f"unknown figure {kind!r}; one of {', '.join(FIGURES)}")
+
+
+def trial_figure(result: Any, kind: str = "km", *, published: dict | None = None) -> Any:
+    """Figure ``kind`` (see FIGURES) of a trial result with ``endpoints``, ``patients``, ``assessments``,
+    ``km`` and ``subgroup_comparisons`` attributes (``TrialResult``); its ``arms`` order if it has one.
+
+    ``published`` defaults to OPTiM's targets from ``ovsim.trial.published_targets()`` when available.
+    """
+    if published is None:
+        try:
+            from ..trial import published_targets as load_published
+
+            published = load_published()
+        except (ImportError, OSError, KeyError):
+            published = {}
+    return draw_trial_figure(kind, endpoints=result.endpoints, patients=result.patients,
+                             assessments=result.assessments, km=result.km, published=published,
+                             subgroup_comparisons=getattr(result, "subgroup_comparisons", None),
+                             arms=list(getattr(result, "arms", None) or []) or None)
+
+
+def _rate_text(entry: Any) -> str:
+    """'16.3% (95% CI 12.4–20.8)' from a RATE, or a dash."""
+    if not isinstance(entry, dict) or num(entry.get("value")) is None:
+        return DASH
+    lo, hi = ci_pair(entry)
+    return pct(entry["value"]) + (f" (95% CI {pct(lo)}\u2013{pct(hi)})" if lo is not None and hi is not None else "")
+
+
+def _summary(endpoints: dict, published: dict, arms: list[str]) -> str:
+    """The one-paragraph summary (plain text, escaped here)."""
+    ep, pub = endpoints.get("arms") or {}, published_targets(published)
+    total = sum(int(ep.get(a, {}).get("n") or 0) for a in arms)
+    sizes = ", ".join(f"{a} {ep.get(a, {}).get('n', DASH)}" for a in arms)
+    parts = [(f"{total} virtual patients ({sizes}) were simulated in scenario "
+             f"\u201c{endpoints.get('scenario', DASH)}\u201d (seed {endpoints.get('seed', DASH)}).")]
+    for key, name in (("durable_response_rate", "Durable response rate"),
+                      ("objective_response_rate", "Objective response rate")):
+        sim = "; ".join(f"{a} {_rate_text(ep.get(a, {}).get(key))}" for a in arms)
+        known = [(a, (pub.get(key) or {}).get(a)) for a in arms]
+        optim = ", ".join(f"{a} {pct(p.get('value'))}" for a, p in known if isinstance(p, dict))
+        parts.append(f"{name}: {sim}" + (f" (OPTiM: {optim})." if optim else "."))
+    meds = []
+    for a in arms:
+        m = (ep.get(a) or {}).get("median_overall_survival_months") or {}
+        meds.append(f"{a} {number(m.get('value') if isinstance(m, dict) else None)}")
+    hr = (endpoints.get("comparisons") or {}).get("hazard_ratio_os")
+    text = "Median overall survival: " + " vs ".join(meds) + " months"
+    if len(arms) >= 2 and isinstance(hr, dict):
+        text += f"; hazard ratio {arms[0]} vs {arms[-1]} {_html_to_text(comparison_cell(hr, 'ratio'))}"
+        phr = (pub.get("overall_survival") or {}).get(f"hazard_ratio_{arms[0]}_vs_{arms[-1]}")
+        if isinstance(phr, dict):
+            text += f" (OPTiM: {_html_to_text(comparison_cell(phr, 'ratio'))})"
+    parts.append(text + ".")
+    failed = endpoints.get("failed_patients")
+    parts.append(f"Patients whose simulation failed: {failed if failed is not None else DASH}.")
+    return esc(" ".join(parts))
+
+
+def _html_to_text(s: str) -> str:
+    """Strip tags and the only entity our cells use."""
+    return re.sub(r"<[^>]+>", "", s).replace("&lt;", "<")
+
+
+def _failed(endpoints: dict, patients: pd.DataFrame, arms: list[str]) -> str:
+    """The failed-patients section body: the count, per arm, and how failed patients are counted."""
+    ok = patients["ok"].fillna(False).astype(bool) if "ok" in patients else pd.Series(True, index=patients.index)
+    per_arm = {a: int(((patients["arm"] == a) & ~ok).sum()) for a in arms}
+    reported = endpoints.get("failed_patients")
+    total = int(reported) if num(reported) is not None else sum(per_arm.values())
+    cls = "bad" if total else "good"
+    out = [f'<div class="flag {cls}"><strong>{total}</strong> patient{"s" if total != 1 else ""} whose '
+           f'simulation failed (<code>ok = False</code>): '
+           + esc(", ".join(f"{a} {n}" for a, n in per_arm.items())) + ".</div>"]
+    if num(reported) is not None and int(reported) != sum(per_arm.values()):
+        out.append(f'<p class="flag bad">endpoints.json reports {esc(reported)} failed patients but the patient '
+                   f"table has {sum(per_arm.values())} rows with ok = False.</p>")
+    ep = endpoints.get("arms") or {}
+    n_ep = {a: ep.get(a, {}).get("n") for a in arms}
+    rows_all = {a: int((patients["arm"] == a).sum()) for a in arms}
+    rows_ok = {a: rows_all[a] - per_arm[a] for a in arms}
+    if all(n_ep[a] == rows_ok[a] for a in arms):
+        how = ("Failed patients are flagged in the patient table (ok = False, with the reason) and excluded "
+               "from the denominators: every arm's n above counts only the patients whose simulation succeeded.")
+    elif all(n_ep[a] == rows_all[a] for a in arms):
+        how = ("Failed patients stay in the intention-to-treat denominators: every arm's n above counts "
+               "all randomised patients, failed or not, and a failed patient counts with the response "
+               "recorded for it in the patient table")
+        bor = patients.loc[~ok, "best_overall_response"].astype(str).value_counts() if total else None
+        how += (" (" + ", ".join(f"{k} {v}" for k, v in bor.items()) + ")." if bor is not None and len(bor)
+                else ".")
+    else:
+        how = ("The endpoints' n per arm (" + ", ".join(f"{a} {n_ep[a]}" for a in arms) + ") match neither all "
+               "patient rows (" + ", ".join(f"{a} {rows_all[a]}" for a in arms) + ") nor the successful ones "
+               "(" + ", ".join(f"{a} {rows_ok[a]}" for a in arms) + "): check how the trial counted them.")
+    out.append(f"<p>{esc(how)}</p>")
+    return "".join(out)
+
+
+def _provenance(endpoints: dict) -> dict:
+    """Provenance to show: the endpoints' own provenance, after version, seed and scenario."""
+    out: dict[str, Any] = {"ovsim_version": endpoints.get("ovsim_version"), "seed": endpoints.get("seed"),
+                           "scenario": endpoints.get("scenario")}
+    prov = endpoints.get("provenance")
+    if isinstance(prov, dict):
+        out.update(prov)
+    elif prov is not None:
+        out["provenance"] = prov
+    return out
+
+
+def render_trial_report(*, endpoints: dict, patients: pd.DataFrame, assessments: pd.DataFrame,
+                        lesions: pd.DataFrame, km: dict[str, pd.DataFrame], design: dict, published: dict,
+                        subgroup_comparisons: dict | None = None, calibration: pd.DataFrame | None = None,
+                        figure_format: str = "svg") -> str:
+    """The report as one HTML string (see ``write_trial_report`` for the inputs)."""
+    published = published or {}
+    arms = arm_list(list((endpoints.get("arms") or {}).keys()), patients["arm"], km.keys())
+    scenario = str(endpoints.get("scenario", DASH))
+    seed = int(num(endpoints.get("seed")) or 0)
+    figures = [(k, t, c.format(seed=seed)) for k, (t, c) in FIGURES.items()]
+
+    def draw(kind: str) -> Callable[[], Any]:
+        return lambda: draw_trial_figure(kind, endpoints=endpoints, patients=patients, assessments=assessments,
+                                         km=km, published=published, subgroup_comparisons=subgroup_comparisons,
+                                         arms=arms)
+
+    body = {
+        "summary": f"<p>{_summary(endpoints, published, arms)}</p>",
+        "design": mapping_table(design),
+        "endpoints": (endpoints_table(endpoints, published, arms)
+                      + "<h3>Comparisons</h3>" + comparisons_table(endpoints, published, arms)
+                      + "<h3>By stage</h3>" + subgroup_table(endpoints, subgroup_comparisons, arms)
+                      + "<h3>Lesion-level response</h3>" + lesion_table(endpoints, published, lesions, arms)
+                      + f'<p class="note">Simulated values: estimate (95% CI), events/n. OPTiM: published '
+                        f"values (Andtbacka et al. J Clin Oncol 2015; lesion level: Ann Surg Oncol 2016); "
+                        f"{DASH} where nothing was published for an arm of that name.</p>"),
+        "figures": "".join(_figure(k, t, esc(c), draw(k), figure_format) for k, t, c in figures),
+        "failed": _failed(endpoints, patients, arms),
+        "provenance": mapping_table(_provenance(endpoints)),
+    }
+    if calibration is not None:
+        body["calibration"] = frame_table(calibration)
+    sections = [(k, t) for k, t in SECTIONS if k in body]
+    nav = " \u00b7 ".join(f'<a href="#{k}">{esc(t)}</a>' for k, t in sections)
+    html_sections = "".join(f'<section id="{k}"><h2>{esc(t)}</h2>{body[k]}</section>' for k, t in sections)
+    title = f"Virtual trial report: {scenario}"
+    version = esc(endpoints.get("ovsim_version", DASH))
+    return ("<!DOCTYPE html>\n"
+            '<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>"
+            f'<header><h1>{esc(title)}</h1><p class="meta">Virtual reproduction of OPTiM (T-VEC vs GM-CSF in '
+            f"advanced melanoma) \u00b7 ovsim {version} \u00b7 seed {esc(endpoints.get('seed'))}</p>"
+            f'<nav>{nav}</nav></header>{html_sections}'
+            f'<footer>Generated by ovsim {version}. Self-contained report: inline figures, no scripts, '
+            "no external resources.</footer></main></body></html>\n")
+
+
+def write_trial_report(path: Path, *, endpoints: dict, patients: pd.DataFrame, assessments: pd.DataFrame,
+                       lesions: pd.DataFrame, km: dict[str, pd.DataFrame], design: dict, published: dict,
+                       subgroup_comparisons: dict | None = None, calibration: pd.DataFrame | None = None,
+                       figure_format: str = "svg") -> Path:
+    """Write the trial report to ``path`` (HTML, atomically) and return the path.
+
+    ``endpoints``: the endpoints.json mapping; ``patients`` (one row per patient), ``assessments``
+    (one row per patient and assessment; times in days), ``lesions`` (one row per baseline lesion);
+    ``km``: Kaplan-Meier table per arm (months); ``design``: free-form mapping shown as a table;
+    ``published``: OPTiM's targets (optim.yaml's ``targets:`` block or the whole file);
+    ``subgroup_comparisons``: per-stage comparisons for the forest plot; ``calibration``: optional
+    table shown as its own section. ``figure_format``: "svg" (default) or "png".
+    """
+    if figure_format not in ("svg", "png"):
+        raise ValueError(f"figure_format must be 'svg' or 'png', not {figure_format!r}")
+    path = Path(path)
+    text = render_trial_report(endpoints=endpoints, patients=patients, assessments=assessments, lesions=lesions,
+                               km=km, design=design, published=published,
+                               subgroup_comparisons=subgroup_comparisons, calibration=calibration,
+                               figure_format=figure_format)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path

@@ -1,0 +1,264 @@
+"""HTML tables of the trial report: number formatting, endpoints beside OPTiM, design and provenance.
+
+Every text that comes from the inputs is escaped with ``html.escape``; a missing number is a dash.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._trial_plots_survival import published_targets
+from ._trial_style import DASH, LESION_CATEGORIES, LESION_NAMES, STAGES, ci_pair, num
+
+#: (key, label, kind) of the per-arm endpoints; kind: rate (proportion), months, median_ci (months with CI).
+ARM_ENDPOINTS = (
+    ("durable_response_rate", "Durable response rate", "rate"),
+    ("objective_response_rate", "Objective response rate", "rate"),
+    ("complete_response_rate", "Complete response rate", "rate"),
+    ("median_time_to_response_months", "Median time to response (months)", "months"),
+    ("median_time_to_complete_response_months", "Median time to complete response (months)", "months"),
+    ("median_overall_survival_months", "Median overall survival (months)", "median_ci"),
+    ("progression_before_response_among_durable_responders",
+     "Progression before response, among durable responders", "rate"),
+)
+LANDMARKS = ("12", "24", "36", "48")
+#: (key, label, kind) of the between-arm comparisons; kind: ratio or difference (proportions).
+COMPARISONS = (
+    ("hazard_ratio_os", "Hazard ratio, overall survival", "ratio"),
+    ("durable_response_difference", "Durable response rate difference (percentage points)", "difference"),
+    ("durable_response_odds_ratio", "Durable response odds ratio", "ratio"),
+    ("objective_response_relative_risk", "Objective response relative risk", "ratio"),
+)
+
+
+def esc(x: Any) -> str:
+    """Escaped text; None and non-finite floats as a dash."""
+    if x is None or (isinstance(x, float) and not np.isfinite(x)):
+        return DASH
+    return html.escape(str(x))
+
+
+def pct(v: Any, digits: int = 1) -> str:
+    """A proportion as a percentage ('16.3%'), or a dash."""
+    v = num(v)
+    return DASH if v is None else f"{100.0 * v:.{digits}f}%"
+
+
+def number(v: Any, digits: int = 1) -> str:
+    """A number with ``digits`` decimals, or a dash."""
+    v = num(v)
+    return DASH if v is None else f"{v:.{digits}f}"
+
+
+def interval(lo: Any, hi: Any, fmt: Any = number) -> str:
+    """' (lo–hi)' when either bound is known, else ''."""
+    lo, hi = num(lo), num(hi)
+    if lo is None and hi is None:
+        return ""
+    sep = "\u2013" if lo is not None and hi is not None and lo >= 0 and hi >= 0 else " to "
+    return f" ({fmt(lo)}{sep}{fmt(hi)})"
+
+
+def rate_cell(entry: Any) -> str:
+    """A RATE as HTML: 'value% (lo–hi)' and events/n in small print."""
+    if not isinstance(entry, dict):
+        return DASH if num(entry) is None else pct(entry)
+    text = pct(entry.get("value"))
+    if text != DASH:
+        text += interval(*ci_pair(entry), fmt=lambda x: pct(x)[:-1] if num(x) is not None else DASH)
+    if entry.get("events") is not None and entry.get("n") is not None:
+        text += f' <span class="small">{esc(entry["events"])}/{esc(entry["n"])}</span>'
+    return text
+
+
+def value_cell(entry: Any, kind: str) -> str:
+    """One simulated per-arm endpoint cell of ``kind`` (rate, months, median_ci)."""
+    if kind == "rate":
+        return rate_cell(entry)
+    if isinstance(entry, dict):
+        return number(entry.get("value")) + interval(*ci_pair(entry))
+    return number(entry)
+
+
+def published_cell(pub: dict, key: str, arm: str) -> str:
+    """OPTiM's published value of endpoint ``key`` for an arm of that name, or a dash."""
+    if key == "median_overall_survival_months":
+        entry = ((pub.get("overall_survival") or {}).get("median_months") or {}).get(arm)
+    else:
+        entry = (pub.get(key) or {}).get(arm) if isinstance(pub.get(key), dict) else None
+    if not isinstance(entry, dict):
+        return DASH
+    if key.endswith("_rate"):
+        return rate_cell(entry)
+    text = number(entry.get("value")) + interval(*ci_pair(entry))
+    rng = entry.get("range")
+    if isinstance(rng, (list, tuple)) and len(rng) == 2:
+        text += f' <span class="small">range {number(rng[0])}\u2013{number(rng[1])}</span>'
+    return text
+
+
+def table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
+    """An HTML table; header cells are escaped here, body cells must already be HTML."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return f'<div class="scroll"><table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def endpoints_table(endpoints: dict, published: dict, arms: list[str]) -> str:
+    """Per-arm endpoints: simulated value (95% CI) beside OPTiM's published value."""
+    pub = published_targets(published)
+    header = ["Endpoint"]
+    for arm in arms:
+        header += [f"{arm}: simulated (95% CI)", f"{arm}: OPTiM"]
+    ep = endpoints.get("arms") or {}
+    rows = [["Patients (n)"] + [c for a in arms for c in (esc(ep.get(a, {}).get("n")), _published_n(pub, a))]]
+    for key, label, kind in ARM_ENDPOINTS:
+        row = [esc(label)]
+        for arm in arms:
+            row += [value_cell((ep.get(arm) or {}).get(key), kind), published_cell(pub, key, arm)]
+        rows.append(row)
+    for m in LANDMARKS:
+        row = [f"Overall survival at {m} months"]
+        for arm in arms:
+            entry = ((ep.get(arm) or {}).get("overall_survival_at_months") or {}).get(m)
+            row += [rate_cell(entry), DASH]
+        rows.append(row)
+    return table(header, rows, "endpoints")
+
+
+def _published_n(pub: dict, arm: str) -> str:
+    """OPTiM's arm size from the durable response target (events/n), or a dash."""
+    entry = (pub.get("durable_response_rate") or {}).get(arm)
+    return esc(entry.get("n")) if isinstance(entry, dict) else DASH
+
+
+def comparison_cell(entry: Any, kind: str) -> str:
+    """A comparison estimate (95% CI); a difference of proportions in percentage points."""
+    if not isinstance(entry, dict):
+        return DASH
+    v, (lo, hi) = num(entry.get("value")), ci_pair(entry)
+    if kind == "difference":
+        f = (lambda x: DASH if num(x) is None else f"{100.0 * float(x):.1f}")
+        return f(v) + ("" if v is None else interval(lo, hi, f))
+    return number(v, 2) + ("" if v is None else interval(lo, hi, lambda x: number(x, 2)))
+
+
+def p_text(p: Any) -> str:
+    """A p-value: three significant digits, '< 0.001' below that, or a dash."""
+    p = num(p)
+    if p is None:
+        return DASH
+    return "&lt; 0.001" if p < 0.001 else f"{p:.3g}"
+
+
+def comparisons_table(endpoints: dict, published: dict, arms: list[str]) -> str:
+    """Between-arm comparisons (first arm vs last) with p-value, method and OPTiM's value if published."""
+    pub = published_targets(published)
+    comps = endpoints.get("comparisons") or {}
+    first, last = (arms[0], arms[-1]) if len(arms) >= 2 else ("", "")
+    rows = []
+    for key, label, kind in COMPARISONS + tuple((k, k.replace("_", " "), "ratio") for k in comps
+                                                if k not in {c[0] for c in COMPARISONS}):
+        entry = comps.get(key)
+        if key == "hazard_ratio_os":
+            p_entry = (pub.get("overall_survival") or {}).get(f"hazard_ratio_{first}_vs_{last}")
+        else:
+            p_entry = pub.get(f"{key}_{first}_vs_{last}")
+        rows.append([esc(label), comparison_cell(entry, kind),
+                     p_text(entry.get("p_value")) if isinstance(entry, dict) else DASH,
+                     esc(entry.get("method")) if isinstance(entry, dict) else DASH,
+                     comparison_cell(p_entry, kind)])
+    head = f"Comparison ({first} vs {last})" if first else "Comparison"
+    return table([head, "Simulated (95% CI)", "p", "Method", "OPTiM"], rows, "comparisons")
+
+
+def subgroup_table(endpoints: dict, subgroup_comparisons: dict | None, arms: list[str]) -> str:
+    """Per stage and arm: n, durable, objective and complete response, median OS; HR by stage."""
+    stages = (endpoints.get("subgroups") or {}).get("stage") or {}
+    comps = (subgroup_comparisons or {}).get("stage") or {}
+    if not stages:
+        return '<p class="note">No stage subgroups were reported.</p>'
+    rows = []
+    for stage in [s for s in STAGES if s in stages] + [s for s in stages if s not in STAGES]:
+        hr = (comps.get(stage) or {}).get("hazard_ratio_os")
+        for i, arm in enumerate(arms):
+            e = (stages.get(stage) or {}).get(arm) or {}
+            rows.append([esc(stage) if i == 0 else "", esc(arm), esc(e.get("n")),
+                         rate_cell(e.get("durable_response_rate")), rate_cell(e.get("objective_response_rate")),
+                         rate_cell(e.get("complete_response_rate")),
+                         value_cell(e.get("median_overall_survival_months"), "median_ci"),
+                         comparison_cell(hr, "ratio") if i == 0 else ""])
+    return table(["Stage", "Arm", "n", "Durable response", "Objective response", "Complete response",
+                  "Median OS (months)", "HR OS"], rows, "subgroups")
+
+
+def lesion_table(endpoints: dict, published: dict, lesions: pd.DataFrame, arms: list[str]) -> str:
+    """Lesion-level response by category: simulated per arm (95% CI) beside OPTiM's published shares."""
+    pub = published_targets(published)
+    header, rows = ["Lesion category"], []
+    for arm in arms:
+        header += [f"{arm}: lesions", f"{arm}: \u2265 50% decrease", f"{arm}: complete resolution"]
+    pub_arms = [a for a in arms if isinstance(pub.get(f"lesion_level_{a}_arm"), dict)]
+    for arm in pub_arms:
+        header += [f"OPTiM {arm}: lesions", f"OPTiM {arm}: \u2265 50% decrease", f"OPTiM {arm}: complete resolution"]
+    for cat in LESION_CATEGORIES:
+        row = [esc(LESION_NAMES[cat])]
+        for arm in arms:
+            level = (((endpoints.get("arms") or {}).get(arm) or {}).get("lesion_level") or {}).get(cat) or {}
+            count = (level.get("decrease_ge_50pct") or {}).get("n")   # the endpoint's denominator, else all rows
+            if count is None:
+                count = int(((lesions["arm"] == arm) & (lesions["category"] == cat)).sum()) if len(lesions) else 0
+            row += [esc(count), rate_cell(level.get("decrease_ge_50pct")), rate_cell(level.get("complete_resolution"))]
+        for arm in pub_arms:
+            p = pub[f"lesion_level_{arm}_arm"].get(cat) or {}
+            row += [esc(p.get("n_lesions")), pct(p.get("decrease_ge_50pct")), pct(p.get("complete_resolution"))]
+        rows.append(row)
+    return table(header, rows, "lesions")
+
+
+def _scalar(v: Any) -> str:
+    """A scalar as escaped text: floats to 6 significant digits, None/NaN as a dash."""
+    if isinstance(v, bool) or v is None:
+        return DASH if v is None else esc(v)
+    if isinstance(v, (float, np.floating)):
+        return DASH if not np.isfinite(v) else esc(f"{float(v):.6g}")
+    return esc(v)
+
+
+def mapping_table(data: Any) -> str:
+    """A free-form mapping as a two-column key/value table; nested mappings become nested tables."""
+    if not isinstance(data, dict):
+        return _value_html(data)
+    if not data:
+        return f'<p class="note">{DASH}</p>'
+    rows = "".join(f'<tr><th scope="row">{esc(str(k).replace("_", " "))}</th><td>{_value_html(v)}</td></tr>'
+                   for k, v in data.items())
+    return f'<table class="kv"><tbody>{rows}</tbody></table>'
+
+
+def _value_html(v: Any) -> str:
+    """One value of a free-form mapping as HTML."""
+    if isinstance(v, dict):
+        return mapping_table(v)
+    if isinstance(v, (list, tuple)):
+        if any(isinstance(x, (dict, list, tuple)) for x in v):
+            return "<ul>" + "".join(f"<li>{_value_html(x)}</li>" for x in v) + "</ul>"
+        return ", ".join(_scalar(x) for x in v) if v else DASH
+    return _scalar(v)
+
+
+def frame_table(frame: pd.DataFrame) -> str:
+    """A DataFrame as an HTML table (index dropped), cells escaped, floats to 4 significant digits."""
+    def cell(v: Any) -> str:
+        if isinstance(v, (float, np.floating)):
+            return DASH if not np.isfinite(v) else esc(f"{float(v):.4g}")
+        if isinstance(v, (list, tuple, np.ndarray)):
+            return ", ".join(cell(x) for x in v)
+        return DASH if v is None or v is pd.NA else esc(v)
+
+    return table([str(c) for c in frame.columns],
+                 [[cell(v) for v in row] for row in frame.itertuples(index=False)], "frame")
