@@ -8,7 +8,7 @@ statistics, by arm and by stage.
 
 from ._endpoints import LANDMARK_MONTHS, STAGE_GROUPS, arm_endpoints, trial_endpoints
 from ._result import TrialResult, published_targets
-from ._run import draw_arms, reference_output_dir, run_trial
+from ._run import assess_arms, draw_arms, reference_output_dir, run_trial, simulate_arms
 from ._scenario import TrialScenario, load_scenario
 from ._stats_binomial import Comparison, Rate, fisher_exact, odds_ratio, rate, rate_difference, rate_of, relative_risk
 from ._stats_survival import (
@@ -36,6 +36,7 @@ __all__ = [
     "TrialResult",
     "TrialScenario",
     "arm_endpoints",
+    "assess_arms",
     "censor",
     "cox_ph",
     "draw_arms",
@@ -54,6 +55,7 @@ __all__ = [
     "reference_output_dir",
     "relative_risk",
     "run_trial",
+    "simulate_arms",
     "survival_months",
     "trial_endpoints",
 ]

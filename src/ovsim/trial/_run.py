@@ -46,50 +46,61 @@ def draw_arms(scenario: TrialScenario, seed: int, patients: int | None = None) -
     return out
 
 
+def simulate_arms(
+    scenario: TrialScenario,
+    populations: dict[str, Population],
+    *,
+    workers: int = 1,
+    chunk_size: int = 128,
+    solver: SolverOptions = SolverOptions(),
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Each arm's cohort simulated on its regimen over the assessment horizon (``CohortResult`` per arm)."""
+    regimens = scenario.regimens()
+    a = scenario.assessment
+    out = {}
+    for arm, pop in populations.items():
+        if progress:
+            print(f"arm {arm}: {len(pop)} patients")
+        out[arm] = simulate_cohort(pop, regimens[arm], horizon_days=a.horizon_days, output_every_days=a.every_days,
+                                   chunk_size=chunk_size, solver=solver, workers=workers, progress=progress)
+    return out
+
+
 def run_trial(
     scenario: TrialScenario | None = None,
     *,
     seed: int | None = None,
     patients: int | None = None,
+    population: Population | None = None,
     workers: int = 1,
     chunk_size: int = 128,
     solver: SolverOptions = SolverOptions(),
     progress: bool = False,
 ) -> TrialResult:
-    """Run a virtual trial. ``seed`` and ``patients`` (total, split as in the scenario) override the scenario's."""
+    """Run a virtual trial. ``seed`` and ``patients`` (total, split as in the scenario) override the
+    scenario's; ``population``, if given, is treated on every arm (a paired comparison of those patients)."""
     sc = scenario or load_scenario()
     seed = sc.seed if seed is None else int(seed)
     if seed < 0:
         raise ValueError(f"seed: expected an integer >= 0 (got {seed})")
     started = time.perf_counter()
-    populations = draw_arms(sc, seed, patients)
-    regimens = sc.regimens()
-    a = sc.assessment
-    frames: dict[str, list[pd.DataFrame]] = {k: [] for k in ("patients", "assessments", "lesions", "measurements", "doses")}
-    cohort_provenance = {}
-    for arm, pop in populations.items():
-        if progress:
-            print(f"arm {arm}: {len(pop)} patients")
-        res = simulate_cohort(pop, regimens[arm], horizon_days=a.horizon_days, output_every_days=a.every_days,
-                              chunk_size=chunk_size, solver=solver, workers=workers, progress=progress)
-        cohort_provenance[arm] = {k: res.provenance.get(k) for k in
-                                  ("device", "wall_seconds", "patients_per_second", "n_failed", "lane_efficiency")}
-        arm_frames = assess_arm(sc, seed, arm, pop, res)
-        for key, frame in arm_frames.items():
-            frames[key].append(frame)
-        doses = res.doses.copy()
-        doses.insert(0, "ARM", arm)
-        frames["doses"].append(doses)
-    tables = {k: pd.concat(v, ignore_index=True) for k, v in frames.items()}
+    populations = {arm: population for arm in sc.arms} if population is not None else draw_arms(sc, seed, patients)
+    results = simulate_arms(sc, populations, workers=workers, chunk_size=chunk_size, solver=solver, progress=progress)
+    tables = assess_arms(sc, seed, populations, results)
     arms = list(sc.arms)
     endpoints = trial_endpoints(tables["patients"], tables["lesions"], arms)
     subgroup_comparisons = endpoints.pop("subgroup_comparisons")
     failed = endpoints.pop("failed_patients")
     provenance = {
         "ovsim_version": __version__, "scenario": sc.name, "scenario_sha256": sc.digest(), "seed": seed,
-        "design": sc.design, "patients": {k: len(p) for k, p in populations.items()},
-        "failed_patients": failed, "criterion": a.criterion, "wall_seconds": time.perf_counter() - started,
-        "cohorts": cohort_provenance,
+        "design": "paired" if population is not None else sc.design,
+        "patients": {k: len(p) for k, p in populations.items()},
+        "failed_patients": failed, "criterion": sc.assessment.criterion,
+        "wall_seconds": time.perf_counter() - started,
+        "cohorts": {arm: {k: res.provenance.get(k) for k in
+                          ("device", "wall_seconds", "patients_per_second", "n_failed", "lane_efficiency")}
+                    for arm, res in results.items()},
     }
     doc = {"scenario": sc.name, "seed": seed, "ovsim_version": __version__, **endpoints,
            "failed_patients": int(sum(failed.values())), "provenance": provenance}
@@ -98,6 +109,19 @@ def run_trial(
         patients=tables["patients"], assessments=tables["assessments"], lesions=tables["lesions"],
         measurements=tables["measurements"], doses=tables["doses"],
     )
+
+
+def assess_arms(sc: TrialScenario, seed: int, populations: dict[str, Population], results: dict[str, Any]
+                ) -> dict[str, pd.DataFrame]:
+    """Measure and assess every simulated arm with ``seed``; the tables of all arms concatenated."""
+    frames: dict[str, list[pd.DataFrame]] = {k: [] for k in ("patients", "assessments", "lesions", "measurements", "doses")}
+    for arm, pop in populations.items():
+        for key, frame in assess_arm(sc, seed, arm, pop, results[arm]).items():
+            frames[key].append(frame)
+        doses = results[arm].doses.copy()
+        doses.insert(0, "ARM", arm)
+        frames["doses"].append(doses)
+    return {k: pd.concat(v, ignore_index=True) for k, v in frames.items()}
 
 
 def _injected(doses: pd.DataFrame) -> set[str]:
