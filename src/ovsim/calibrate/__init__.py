@@ -4,10 +4,10 @@ Plausible patients simulated over documented parameter ranges are weighted — a
 resampled — into a virtual population whose summaries (response rates, ratios, medians,
 stratum shares) match the clinical targets: prevalence weighting by minimum relative entropy
 (Allen, Rieger & Musante 2016; Rieger et al. 2018; Hainmueller 2012). See
-:mod:`ovsim.calibrate._selection` for the method.
+:mod:`ovsim.population._selection` for the method.
 """
 
-from ._selection import (
+from ..population._selection import (
     Constraint,
     Weights,
     prevalence_weights,
