@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 
 def first_error(err: ValidationError, hint: str = "") -> str:
@@ -26,9 +26,23 @@ def first_error(err: ValidationError, hint: str = "") -> str:
     return f"{loc}: {msg} (got {got!r})"
 
 
+def _union_tags() -> set[str]:
+    """Names pydantic puts in a location for the member of a union (model classes)."""
+    seen, todo = set(), [BaseModel]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub.__name__ not in seen:
+                seen.add(sub.__name__)
+                todo.append(sub)
+    return seen
+
+
 def location(parts: tuple[Any, ...]) -> str:
-    """``a.b[0].c`` from a pydantic location tuple."""
+    """``a.b[0].c`` from a pydantic location tuple (union member tags left out)."""
     out = ""
+    tags = _union_tags()
     for part in parts:
+        if isinstance(part, str) and (part in tags or part.startswith(("literal[", "function-"))):
+            continue
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(top level)"

@@ -1,10 +1,12 @@
-"""Calibration of virtual populations to published trial results (OPTiM).
+"""Calibration of the virtual population to published trial results (OPTiM).
 
-Plausible patients simulated over documented parameter ranges are weighted — and then
-resampled — into a virtual population whose summaries (response rates, ratios, medians,
-stratum shares) match the clinical targets: prevalence weighting by minimum relative entropy
-(Allen, Rieger & Musante 2016; Rieger et al. 2018; Hainmueller 2012). See
-:mod:`ovsim.population._selection` for the method.
+Plausible patients simulated over documented parameter ranges are weighted -- and then
+resampled -- into a virtual population whose summaries (response rates, lesion-level ratios,
+time to response, stage shares) match the clinical targets: prevalence weighting by minimum
+relative entropy (Allen, Rieger & Musante 2016; Rieger et al. 2018; Hainmueller 2012; the
+method is in :mod:`ovsim.population._selection`). The survival link is then fitted to the
+median survival of both arms and their hazard ratio. ``calibrate()`` runs it all; ``validate()``
+checks the shipped result on seeds never used to calibrate. Method and results: docs/calibration.md.
 """
 
 from ..population._selection import (
@@ -19,10 +21,19 @@ from ..population._selection import (
     resample_one,
     share_constraint,
 )
+from ._plausible import plausible_pool
+from ._run import Calibration, calibrate
+from ._spec import CalibrationSpec, load_calibration_spec
+from ._validate import target_table, validate, validation_markdown
 
 __all__ = [
+    "Calibration",
+    "CalibrationSpec",
     "Constraint",
     "Weights",
+    "calibrate",
+    "load_calibration_spec",
+    "plausible_pool",
     "prevalence_weights",
     "quantile_constraint",
     "rate_constraint",
@@ -31,4 +42,7 @@ __all__ = [
     "resample_indexed",
     "resample_one",
     "share_constraint",
+    "target_table",
+    "validate",
+    "validation_markdown",
 ]

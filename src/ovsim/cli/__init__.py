@@ -1,4 +1,4 @@
-"""Command-line interface: ``ovsim trial``, ``ovsim simulate``, ``ovsim plan``, ``ovsim cohort``.
+"""Command-line interface: ``ovsim trial``, ``calibrate``, ``simulate``, ``plan``, ``population``, ``cohort``.
 
 Each command lives in its own module and registers itself on :data:`app`. Errors the user
 can fix are reported as one line (file, field, what was expected) with exit status 2.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ._app import app
 
-from . import _cohort, _plan, _simulate, _trial  # noqa: E402,F401  (register commands)
+from . import _calibrate, _cohort, _plan, _simulate, _trial  # noqa: E402,F401  (register commands)
 
 
 def main() -> None:

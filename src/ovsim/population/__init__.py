@@ -1,8 +1,21 @@
-"""Patients and virtual populations."""
+"""Patients and virtual populations: specification, generation, weighted pools and selection."""
 
 from ._generate import generate_population
 from ._patient import Lesion, Patient
+from ._pool import WeightedPool, calibrated_pool_path, draw_from_pool, load_calibrated_pool
 from ._population import Population
 from ._spec import STAGES, PopulationSpec, load_population_spec
 
-__all__ = ["Lesion", "Patient", "Population", "PopulationSpec", "STAGES", "generate_population", "load_population_spec"]
+__all__ = [
+    "Lesion",
+    "Patient",
+    "Population",
+    "PopulationSpec",
+    "STAGES",
+    "WeightedPool",
+    "calibrated_pool_path",
+    "draw_from_pool",
+    "generate_population",
+    "load_calibrated_pool",
+    "load_population_spec",
+]

@@ -16,7 +16,8 @@ from ._patient import Lesion, Patient
 
 PATIENT_COLUMNS = ("patient_id", "stage", "ecog", "ldh_x_uln", "hsv1_seropositive")
 LESION_COLUMNS = ("patient_id", "lesion_id", "site", "longest_diameter_cm")
-_COVARIATES = {"patient_id", "index", "arm", "stage", "ecog", "ldh_x_uln", "hsv1_seropositive", "n_lesions", "n_occult"}
+_COVARIATES = {"patient_id", "index", "arm", "stage", "ecog", "ldh_x_uln", "hsv1_seropositive", "n_lesions", "n_occult",
+               "pool_patient_id"}
 
 
 @dataclass(frozen=True, eq=False)

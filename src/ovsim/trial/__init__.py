@@ -22,7 +22,7 @@ from ._stats_survival import (
     logrank,
 )
 from ._survival import censor, fit_growth_rate, survival_months
-from ._survival_spec import SurvivalModel
+from ._survival_spec import SurvivalModel, calibrated_survival_model
 
 __all__ = [
     "Comparison",
@@ -33,6 +33,7 @@ __all__ = [
     "Rate",
     "STAGE_GROUPS",
     "SurvivalModel",
+    "calibrated_survival_model",
     "TrialResult",
     "TrialScenario",
     "arm_endpoints",

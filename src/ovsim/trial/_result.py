@@ -125,7 +125,7 @@ class TrialResult:
         return write_trial_report(
             Path(path), endpoints=self.endpoints, patients=patients, assessments=self.assessments,
             lesions=self.lesions, km=self.km, design=self.design(), published=published_targets()["targets"],
-            subgroup_comparisons=self.subgroup_comparisons, calibration=self.extra.get("calibration"),
+            subgroup_comparisons=self.subgroup_comparisons, calibration=_calibration_table(self.extra.get("calibration")),
         )
 
     def plot(self, kind: str = "km"):
@@ -141,3 +141,18 @@ def _json(x: Any) -> Any:
     if isinstance(x, (set, tuple)):
         return list(x)
     return str(x)
+
+
+def _calibration_table(table: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The shipped calibration's validation (validation.csv) as a readable table."""
+    if table is None or table.empty:
+        return None
+    sim = next((c for c in table.columns if c.startswith("simulated_")), None)
+    return pd.DataFrame({
+        "target": table["target"],
+        "OPTiM": table["published"].map(lambda v: f"{v:.3g}"),
+        "acceptance interval": [f"{lo:.3g} to {hi:.3g}" for lo, hi in zip(table["interval_low"], table["interval_high"])],
+        f"simulated ({sim.split('_')[-1] if sim else ''}, fresh seed)": table[sim].map(lambda v: f"{v:.3g}") if sim else "",
+        "inside": table["inside"].map(lambda v: "yes" if v else "no"),
+        "fresh seeds at OPTiM size: mean ± SD": [f"{m:.3g} ± {s:.2g}" for m, s in zip(table["seeds_mean"], table["seeds_sd"])],
+    })

@@ -19,7 +19,7 @@ from .. import __version__
 from ..assess import CRITERIA, lesion_outcomes, measure, measurement_normals, response_outcomes
 from ..engine import SolverOptions, simulate_cohort
 from ..model import DAYS_PER_MONTH
-from ..population import Population, generate_population, load_population_spec
+from ..population import Population, calibrated_pool_path, draw_from_pool, generate_population, load_calibrated_pool, load_population_spec
 from ._endpoints import km_frames, trial_endpoints
 from ._result import TrialResult
 from ._scenario import TrialScenario, load_scenario
@@ -29,19 +29,30 @@ _RESPONSE_NAMES = np.array(["CR", "PR", "SD", "PD", "NE"])
 
 
 def draw_arms(scenario: TrialScenario, seed: int, patients: int | None = None) -> dict[str, Population]:
-    """Each arm's virtual patients (randomised: disjoint patient indices; paired: the same patients)."""
-    spec = load_population_spec(None if scenario.population == "reference" else scenario.population)
+    """Each arm's virtual patients (randomised: disjoint patient indices; paired: the same patients).
+
+    ``population: optim_calibrated`` draws from the shipped calibrated pool with each arm's stage
+    mix; ``reference`` (or a spec path) generates patients from the population specification.
+    """
+    calibrated = scenario.population == "optim_calibrated"
+    spec = load_population_spec(None if scenario.population in ("reference", "optim_calibrated") else scenario.population)
+    pool = load_calibrated_pool() if calibrated else None
     sizes = scenario.arm_sizes(patients)
     mixes = list(spec.stage_mix)
+
+    def draw(arm: str, n: int, start: int) -> Population:
+        mix = arm if arm in spec.stage_mix else mixes[0]
+        if pool is not None:
+            return draw_from_pool(pool, n, seed, spec.stage_mix[mix], arm, start=start)
+        return generate_population(n, seed, arm=mix, spec=spec, start=start)
+
     arms = list(scenario.arms)
     if scenario.design == "paired":
-        first = arms[0]
-        pop = generate_population(sizes[first], seed, arm=first if first in spec.stage_mix else mixes[0], spec=spec)
+        pop = draw(arms[0], sizes[arms[0]], 0)
         return {arm: pop for arm in arms}
     out, start = {}, 0
     for arm in arms:
-        out[arm] = generate_population(sizes[arm], seed, arm=arm if arm in spec.stage_mix else mixes[0],
-                                       spec=spec, start=start)
+        out[arm] = draw(arm, sizes[arm], start)
         start += sizes[arm]
     return out
 
@@ -104,10 +115,14 @@ def run_trial(
     }
     doc = {"scenario": sc.name, "seed": seed, "ovsim_version": __version__, **endpoints,
            "failed_patients": int(sum(failed.values())), "provenance": provenance}
+    extra = {}
+    validation = calibrated_pool_path() / "validation.csv"
+    if sc.population == "optim_calibrated" and population is None and validation.exists():
+        extra["calibration"] = pd.read_csv(validation)  # the shipped calibration's validation, for the report
     return TrialResult(
         scenario=sc, endpoints=doc, subgroup_comparisons=subgroup_comparisons, km=km_frames(tables["patients"], arms),
         patients=tables["patients"], assessments=tables["assessments"], lesions=tables["lesions"],
-        measurements=tables["measurements"], doses=tables["doses"],
+        measurements=tables["measurements"], doses=tables["doses"], extra=extra,
     )
 
 
@@ -141,7 +156,7 @@ def _treatment_end_day(doses: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
 
 def assess_arm(sc: TrialScenario, seed: int, arm: str, pop: Population, res: Any) -> dict[str, pd.DataFrame]:
     """Measure, assess and give survival to one simulated arm; tidy tables keyed by ``patient_key``."""
-    a, model = sc.assessment, sc.survival.model
+    a, model = sc.assessment, sc.survival.survival_model()
     ds = res.trajectories
     t = np.asarray(ds["time_day"].values, dtype=float)
     d = np.asarray(ds["longest_diameter_cm"].values, dtype=float)

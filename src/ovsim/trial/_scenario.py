@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .._errors import first_error
 from ..regimen import GmcsfRegimen, LabelPolicy
-from ._survival_spec import SurvivalModel
+from ._survival_spec import SurvivalModel, calibrated_survival_model
 
 
 class _Strict(BaseModel):
@@ -88,7 +88,13 @@ class AssessmentSpec(_Strict):
 class FollowUpSpec(_Strict):
     follow_up_months: float = Field(60.0, gt=0)
     accrual_months: float = Field(24.0, ge=0)
-    model: SurvivalModel = SurvivalModel()
+    model: SurvivalModel | Literal["calibrated"] = SurvivalModel()
+
+    def survival_model(self) -> SurvivalModel:
+        """The survival link: the given coefficients, or the shipped calibrated ones (``calibrated``)."""
+        if self.model == "calibrated":
+            return calibrated_survival_model()
+        return self.model
 
 
 class TrialScenario(_Strict):
@@ -99,7 +105,7 @@ class TrialScenario(_Strict):
     source: str = ""
     seed: int = Field(0, ge=0)
     design: Literal["randomised", "paired"] = "randomised"
-    population: str = "reference"
+    population: str = "reference"  # reference (the spec), optim_calibrated (the shipped calibrated pool) or a spec path
     arms: dict[str, ArmSpec] = Field(min_length=1)
     assessment: AssessmentSpec = AssessmentSpec()
     survival: FollowUpSpec = FollowUpSpec()

@@ -14,6 +14,10 @@ in issue 5; the others are set to moderate effect sizes and are not tuned.
 
 from __future__ import annotations
 
+import functools
+import json
+from importlib import resources
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -31,3 +35,14 @@ class SurvivalModel(BaseModel):
     beta_log_baseline: float = -0.15
     beta_ecog1: float = -0.3
     beta_ldh_high: float = -0.6
+
+
+@functools.cache
+def calibrated_survival_model() -> SurvivalModel:
+    """The survival link fitted by the shipped calibration (``ovsim/data/calibrated/calibration.json``)."""
+    path = resources.files("ovsim.data").joinpath("calibrated/calibration.json")
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, FileNotFoundError):
+        raise ValueError(f"{path}: no calibration shipped (run `ovsim calibrate --ship`)") from None
+    return SurvivalModel.model_validate(doc["survival_model"])

@@ -1,0 +1,72 @@
+"""Each plausible patient's outcomes on every arm, averaged over measurement-noise replicates.
+
+The pool is treated on every arm of the scenario (a paired comparison), simulated once, then
+measured and assessed ``replicates`` times with different measurement-error streams; each
+outcome is the mean over replicates (a probability), so the selection weights respond to the
+patient's biology, not to one draw of measurement error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..model import DAYS_PER_MONTH
+from ..population import Population
+from ..trial import TrialScenario, assess_arms, simulate_arms
+
+LESION_CATEGORIES = ("injected", "uninjected_nonvisceral", "uninjected_visceral")
+
+
+def replicate_seed(seed: int, replicate: int) -> int:
+    """The assessment seed of noise replicate ``replicate`` of calibration ``seed`` (never a trial seed < 10^6)."""
+    return 1_000_000 * (replicate + 1) + int(seed)
+
+
+def pool_outcomes(
+    pool: Population, scenario: TrialScenario, seed: int, replicates: int, *, ttr_months: float,
+    workers: int = 1, progress: bool = False,
+) -> pd.DataFrame:
+    """One row per plausible patient (pool order): stage, covariates, and per arm the mean durable /
+    objective / complete response, mean log KG, baseline burden; for the first arm the mean share
+    responding by ``ttr_months`` and per lesion category the mean lesions, >= 50% decreases and
+    complete resolutions. ``ok`` is False if any arm or replicate failed for the patient."""
+    populations = {arm: pool for arm in scenario.arms}
+    results = simulate_arms(scenario, populations, workers=workers, progress=progress)
+    ids = pool.patients["patient_id"].to_numpy()
+    out = pd.DataFrame({"patient_id": ids, "stage": pool.patients["stage"].to_numpy(),
+                        "ecog": pool.patients["ecog"].to_numpy(), "ldh_x_uln": pool.patients["ldh_x_uln"].to_numpy()})
+    ok = np.ones(len(ids), bool)
+    first = list(scenario.arms)[0]
+    sums: dict[str, np.ndarray] = {}
+
+    def add(key: str, values: np.ndarray) -> None:
+        sums[key] = sums.get(key, 0.0) + np.nan_to_num(np.asarray(values, dtype=float))
+
+    floor = scenario.survival.survival_model().kg_floor_per_day
+    for r in range(replicates):
+        tables = assess_arms(scenario, replicate_seed(seed, r), populations, results)
+        pts, les = tables["patients"], tables["lesions"]
+        for arm in scenario.arms:
+            p = pts[pts.arm == arm].set_index("patient_id").reindex(ids)
+            ok &= p["ok"].to_numpy(dtype=bool)
+            for col in ("durable_response", "objective_response", "complete_response"):
+                add(f"{arm}_{col}", p[col].to_numpy(dtype=float))
+            add(f"{arm}_log_kg", np.log(np.maximum(p["kg_per_day"].to_numpy(dtype=float), floor)))
+            add(f"{arm}_baseline_cm2", p["baseline_burden_cm2"].to_numpy(dtype=float))
+            if arm == first:
+                early = p["objective_response"].to_numpy(dtype=bool) & (
+                    p["time_to_response_days"].to_numpy(dtype=float) <= ttr_months * DAYS_PER_MONTH + 1e-9)
+                add(f"{arm}_responded_by_ttr", early)
+                lf = les[les.arm == arm]
+                for cat in LESION_CATEGORIES:
+                    g = lf[lf.category == cat].groupby("patient_id")
+                    add(f"{arm}_{cat}_lesions", g.size().reindex(ids, fill_value=0).to_numpy())
+                    add(f"{arm}_{cat}_decrease", g["decrease_ge_50pct"].sum().reindex(ids, fill_value=0).to_numpy())
+                    add(f"{arm}_{cat}_resolved", g["complete_resolution"].sum().reindex(ids, fill_value=0).to_numpy())
+    for key, total in sums.items():
+        out[key] = total / replicates
+    out["ok"] = ok
+    out.attrs["replicates"] = replicates
+    out.attrs["arms"] = list(scenario.arms)
+    return out

@@ -1,0 +1,50 @@
+"""``ovsim calibrate``: calibrate the reference virtual population to OPTiM, ship it, validate it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ._app import app, fail
+
+
+@app.command()
+def calibrate(
+    out: Path = typer.Option(Path("results/calibration"), "--out", "-o", help="Folder for the calibration's outputs."),
+    patients: int = typer.Option(None, "--patients", "-n", min=10, help="Plausible patients (default: the spec's)."),
+    seed: int = typer.Option(None, "--seed", min=0, help="Calibration seed (default: the spec's)."),
+    workers: int = typer.Option(1, min=1, help="Worker processes for the simulation."),
+    ship: bool = typer.Option(False, "--ship", help="Also install the result as ovsim's default population."),
+    validate: bool = typer.Option(False, "--validate", help="After --ship: validate on fresh seeds (10x trial + 10 seeds)."),
+) -> None:
+    """Calibrate plausible patients to the OPTiM targets (prevalence weighting + survival fit)."""
+    from ..calibrate import calibrate as run_calibration
+    from ..calibrate import validate as run_validation
+    from ..calibrate import validation_markdown
+    from ..population import calibrated_pool_path
+
+    if validate and not ship:
+        fail("--validate: expected --ship too (validation runs the shipped calibration)")
+    try:
+        cal = run_calibration(patients=patients, seed=seed, workers=workers, progress=True)
+    except ValueError as err:
+        fail(str(err))
+    cal.ship(out)
+    print(cal.summary().to_string(index=False))
+    print(cal.identifiability().round(3).to_string(index=False))
+    print(f"effective sample size {cal.pool.effective_sample_size:.0f} of {len(cal.pool.population)} plausible patients; "
+          f"wrote {out}")
+    if ship:
+        print(f"shipped to {cal.ship()}")
+    if validate:
+        import ovsim.population._pool as pool_module
+        import ovsim.trial._survival_spec as survival_module
+
+        pool_module.load_calibrated_pool.cache_clear()
+        survival_module.calibrated_survival_model.cache_clear()
+        table = run_validation(workers=workers, progress=False)
+        for folder in (out, calibrated_pool_path()):
+            table.to_csv(folder / "validation.csv", index=False)
+            (folder / "validation.md").write_text(validation_markdown(table))
+        print(validation_markdown(table))

@@ -1,0 +1,81 @@
+"""Calibration: plausible patients, a deterministic calibration, the shipped pool and its use."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ovsim.calibrate import calibrate, load_calibration_spec, plausible_pool, target_table
+from ovsim.model import PARAMETERS
+from ovsim.population import STAGES, WeightedPool, draw_from_pool, generate_population, load_calibrated_pool
+from ovsim.population import load_population_spec
+from ovsim.trial import calibrated_survival_model, published_targets
+
+SPEC = load_calibration_spec()
+
+
+def test_plausible_pool_spans_the_documented_ranges():
+    pool = plausible_pool(SPEC, n=400, seed=3)
+    again = plausible_pool(SPEC, n=400, seed=3)
+    pd.testing.assert_frame_equal(pool.patients, again.patients)
+    for name, fold in SPEC.plausible.log_uniform_fold.items():
+        x = np.log(pool.patients[name].to_numpy() / PARAMETERS[name].value) / np.log(fold)  # ~ U(-1, 1)
+        assert x.min() >= -1 and x.max() <= 1, name
+        assert abs(x.mean()) < 0.15 and abs(x.std() - 1 / np.sqrt(3)) < 0.06, name
+    # lesions and covariates are those of the reference population for the same seed
+    ref = generate_population(400, seed=3, arm=SPEC.plausible.stage_mix)
+    pd.testing.assert_frame_equal(pool.lesions, ref.lesions)
+
+
+def test_calibration_is_deterministic_for_a_seed():
+    loose = SPEC.model_copy(update={
+        "plausible": SPEC.plausible.model_copy(update={"patients": 40, "seed": 5}),
+        "assessment_replicates": 1,
+        "tolerance": SPEC.tolerance.model_copy(update={"response_rate": 0.6, "time_to_response_quantile": 0.6,
+                                                        "lesion_level": 0.6}),
+        "survival": SPEC.survival.model_copy(update={"mc_patients_per_arm": 300}),
+    })
+    a, b = calibrate(loose), calibrate(loose)
+    assert np.array_equal(a.pool.weights, b.pool.weights)
+    assert a.survival_model == b.survival_model
+    summary = a.summary()
+    shares = summary[summary.target.str.startswith("stage share")]
+    assert np.allclose(shares.calibrated, shares.published, atol=1e-6)  # exact constraints hold
+    assert {"parameter", "narrowing", "shift_decades"} <= set(a.identifiability().columns)
+
+
+def test_targets_table_covers_optim_targets_with_intervals():
+    rows = target_table()
+    t = published_targets()["targets"]
+    n_expected = 2 * 3 + 1 + 2 + 1 + 6  # rates per arm, time to response, OS medians, HR, lesion level
+    assert len(rows) == n_expected
+    for row in rows:
+        lo, hi = row["interval"]
+        assert lo <= row["published"] <= hi, row["target"]
+    drr = next(r for r in rows if r["target"] == "durable response rate, tvec")
+    assert drr["interval"][0] == pytest.approx(0.1229, abs=1e-3) and drr["interval"][1] == pytest.approx(0.2098, abs=1e-3)
+    assert t["durable_response_rate"]["tvec"]["events"] == 48
+
+
+def test_shipped_pool_loads_and_draws_reproducibly():
+    pool = load_calibrated_pool()
+    assert abs(pool.weights.sum() - 1) < 1e-12 and pool.effective_sample_size > 30
+    assert set(pool.population.patients.stage) == set(STAGES)
+    model = calibrated_survival_model()
+    assert model.sigma > 0
+    mix = load_population_spec().stage_mix["gmcsf"]
+    whole = draw_from_pool(pool, 40, 9, mix, "gmcsf")
+    parts = [draw_from_pool(pool, 20, 9, mix, "gmcsf", start=s) for s in (0, 20)]
+    pd.testing.assert_frame_equal(whole.patients, pd.concat([p.patients for p in parts], ignore_index=True))
+    weight = dict(zip(pool.population.patients.patient_id, pool.weights))
+    assert all(weight[p] > 0 for p in whole.patients.pool_patient_id)
+
+
+def test_pool_weights_are_validated(tmp_path):
+    pop = generate_population(5, seed=1)
+    with pytest.raises(ValueError, match="weights"):
+        WeightedPool(pop, np.array([1.0, -1.0, 0, 0, 0]))
+    WeightedPool(pop, np.ones(5)).save(tmp_path / "pool")
+    back = WeightedPool.load(tmp_path / "pool")
+    assert np.allclose(back.weights, 0.2)
