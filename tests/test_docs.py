@@ -46,3 +46,20 @@ def test_survival_link_documented_with_values():
         assert name in rows, name
         assert float(rows[name][0]) == float(value), name
         assert rows[name][-1], name
+
+
+def test_calibrated_survival_values_in_docs_match_the_shipped_calibration():
+    from ovsim.trial import calibrated_survival_model
+
+    model = calibrated_survival_model()
+    text = (REPO / "docs" / "model.md").read_text()
+    for name in ("intercept_log_months", "sigma", "beta_log_kg"):
+        value = getattr(model, name)
+        assert f"calibrated value {value:.3f}" in text, name
+    cal = (REPO / "docs" / "calibration.md").read_text()
+    assert f"intercept {model.intercept_log_months:.3f}" in cal and f"sigma {model.sigma:.3f}" in cal
+
+
+def test_calibration_doc_shows_the_shipped_validation():
+    shipped = (REPO / "src" / "ovsim" / "data" / "calibrated" / "validation.md").read_text().strip()
+    assert shipped in (REPO / "docs" / "calibration.md").read_text()

@@ -79,7 +79,7 @@ class Calibration:
             "identifiability": self.identifiability().to_dict(orient="records"),
             "provenance": self.provenance,
         }
-        (folder / "calibration.json").write_text(json.dumps(doc, indent=2, default=_json) + "\n")
+        (folder / "calibration.json").write_text(json.dumps(_clean(doc), indent=2, default=_json, allow_nan=False) + "\n")
         return folder
 
 
@@ -87,6 +87,19 @@ def _weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
     order = np.argsort(x)
     cdf = np.cumsum(w[order])
     return float(x[order][min(np.searchsorted(cdf, q), len(x) - 1)])
+
+
+def _clean(x: Any) -> Any:
+    """NaN and infinities -> None, recursively (strict JSON)."""
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if hasattr(x, "item") and not isinstance(x, np.ndarray):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
 
 
 def _json(x: Any) -> Any:
