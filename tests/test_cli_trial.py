@@ -52,3 +52,9 @@ def test_bad_scenario_fails_in_one_line_and_writes_nothing(tmp_path):
     lines = [line for line in res.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "bad.yaml" in lines[0] and "arms.a.regimen.tvec" in lines[0]
     assert not out.exists()
+
+
+def test_calibrate_validate_requires_ship():
+    res = runner.invoke(app, ["calibrate", "--validate"])
+    assert res.exit_code == 2
+    assert "--validate" in res.output and len([x for x in res.output.splitlines() if x.strip()]) == 1
