@@ -79,3 +79,13 @@ def test_pool_weights_are_validated(tmp_path):
     WeightedPool(pop, np.ones(5)).save(tmp_path / "pool")
     back = WeightedPool.load(tmp_path / "pool")
     assert np.allclose(back.weights, 0.2)
+
+
+def test_shipped_targets_copy_matches_shared_targets():
+    import yaml
+    from conftest import REPO
+
+    shared = REPO.parent / "shared" / "targets" / "optim.yaml"
+    if not shared.exists():
+        pytest.skip(f"shared targets not found at {shared} (repo checked out outside the workspace)")
+    assert published_targets() == yaml.safe_load(shared.read_text())
