@@ -16,11 +16,9 @@ from ..population._selection import (
     quantile_constraint,
     rate_constraint,
     ratio_constraint,
-    resample,
-    resample_indexed,
-    resample_one,
     share_constraint,
 )
+from ..population._resample import resample, resample_indexed, resample_one
 from ._plausible import plausible_pool
 from ._run import Calibration, calibrate
 from ._spec import CalibrationSpec, load_calibration_spec

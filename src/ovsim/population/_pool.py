@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ._population import Population
-from ._selection import resample_indexed
+from ._resample import resample_indexed
 from ._spec import STAGES
 
 
