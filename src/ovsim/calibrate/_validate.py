@@ -7,18 +7,16 @@ from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
-from scipy.stats import beta
 
 from ..model import DAYS_PER_MONTH
-from ..trial import TrialResult, TrialScenario, load_scenario, published_targets, run_trial
+from ..trial import TrialResult, TrialScenario, load_scenario, published_targets, rate, run_trial
 
 LESION_TOLERANCE = 0.05  # issue 5: lesion-level rates within 5 percentage points
 
 
 def _exact_interval(events: int, n: int) -> tuple[float, float]:
-    lo = 0.0 if events == 0 else float(beta.ppf(0.025, events, n - events + 1))
-    hi = 1.0 if events == n else float(beta.ppf(0.975, events + 1, n - events))
-    return lo, hi
+    """Clopper-Pearson 95% interval of ``events / n``."""
+    return rate(events, n).ci95
 
 
 def target_table(targets: dict[str, Any] | None = None) -> list[dict[str, Any]]:
