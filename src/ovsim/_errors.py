@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
+import yaml
 from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def first_error(err: ValidationError, hint: str = "") -> str:
@@ -46,3 +50,25 @@ def location(parts: tuple[Any, ...]) -> str:
             continue
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(top level)"
+
+
+def read_yaml(path: Path) -> object:
+    """The YAML document in ``path``; ``ValueError`` in one line naming the file if unreadable or invalid."""
+    try:
+        return yaml.safe_load(Path(path).read_text())
+    except OSError as err:
+        raise ValueError(f"{path}: cannot read file ({err.strerror or err})") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ValueError(f"{path}: not valid YAML{where}") from None
+
+
+def validated(model: type[M], raw: object, name: str) -> M:
+    """``model`` validated from ``raw``; ``ValueError`` ``<name>: <field>: expected ...`` in one line."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"{name}: expected a mapping of fields at the top level")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as err:
+        raise ValueError(f"{name}: {first_error(err)}") from None

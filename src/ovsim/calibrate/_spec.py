@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .._errors import first_error
+from .._errors import read_yaml, validated
 from ..model import PARAMETERS
 
 
@@ -59,22 +59,10 @@ def load_calibration_spec(path: str | Path | None = None) -> CalibrationSpec:
     """Settings from ``path`` (YAML) or the shipped OPTiM calibration; one-line errors name the field."""
     if path is None:
         return _reference()
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as err:
-        raise ValueError(f"{path}: cannot read YAML ({getattr(err, 'strerror', None) or type(err).__name__})") from None
-    return _validate(raw, str(path))
+    return validated(CalibrationSpec, read_yaml(Path(path)), str(path))
 
 
 @functools.cache
 def _reference() -> CalibrationSpec:
-    return _validate(yaml.safe_load(resources.files("ovsim.data").joinpath("calibration_optim.yaml").read_text()),
-                     "calibration_optim.yaml")
-
-
-def _validate(raw: object, name: str) -> CalibrationSpec:
-    try:
-        return CalibrationSpec.model_validate(raw)
-    except ValidationError as err:
-        raise ValueError(f"{name}: {first_error(err)}") from None
+    text = resources.files("ovsim.data").joinpath("calibration_optim.yaml").read_text()
+    return validated(CalibrationSpec, yaml.safe_load(text), "calibration_optim.yaml")

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .._errors import first_error
+from .._errors import read_yaml, validated
 from ..model import PARAMETERS, SITE_NAMES
 
 STAGES = ("IIIB", "IIIC", "IVM1a", "IVM1b", "IVM1c")
@@ -123,24 +123,10 @@ def load_population_spec(path: str | Path | None = None) -> PopulationSpec:
     """
     if path is None:
         return _reference_spec()
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except OSError as err:
-        raise ValueError(f"{path}: cannot read file ({err.strerror or err})") from None
-    except yaml.YAMLError:
-        raise ValueError(f"{path}: not valid YAML") from None
-    return _validate(raw, str(path))
+    return validated(PopulationSpec, read_yaml(Path(path)), str(path))
 
 
 @functools.cache
 def _reference_spec() -> PopulationSpec:
     text = resources.files("ovsim.data").joinpath("population_optim.yaml").read_text()
-    return _validate(yaml.safe_load(text), "population_optim.yaml")
-
-
-def _validate(raw: object, name: str) -> PopulationSpec:
-    try:
-        return PopulationSpec.model_validate(raw)
-    except ValidationError as err:
-        raise ValueError(f"{name}: {first_error(err)}") from None
+    return validated(PopulationSpec, yaml.safe_load(text), "population_optim.yaml")

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .._errors import first_error
+from .._errors import read_yaml, validated
 from ..regimen import GmcsfRegimen, LabelPolicy
 from ._survival_spec import SurvivalModel, calibrated_survival_model
 
@@ -150,28 +150,10 @@ def load_scenario(path: str | Path | None = None) -> TrialScenario:
     """The scenario in ``path`` (YAML), or the shipped OPTiM reference when ``None``."""
     if path is None:
         return _reference()
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except OSError as err:
-        raise ValueError(f"{path}: cannot read file ({err.strerror or err})") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ValueError(f"{path}: not valid YAML{where}") from None
-    return _validate(raw, str(path))
+    return validated(TrialScenario, read_yaml(Path(path)), str(path))
 
 
 @functools.cache
 def _reference() -> TrialScenario:
     text = resources.files("ovsim.data").joinpath("scenarios/optim.yaml").read_text()
-    return _validate(yaml.safe_load(text), "scenarios/optim.yaml")
-
-
-def _validate(raw: object, name: str) -> TrialScenario:
-    if not isinstance(raw, dict):
-        raise ValueError(f"{name}: expected a mapping of scenario fields at the top level")
-    try:
-        return TrialScenario.model_validate(raw)
-    except ValidationError as err:
-        raise ValueError(f"{name}: {first_error(err)}") from None
+    return validated(TrialScenario, yaml.safe_load(text), "scenarios/optim.yaml")
