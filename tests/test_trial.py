@@ -192,3 +192,15 @@ def test_same_seed_same_trial_and_outputs_written(small, tmp_path):
     back = json.loads((out / "endpoints.json").read_text())
     assert back["arms"]["tvec"]["n"] == small.endpoints["arms"]["tvec"]["n"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left
+
+
+def test_eligibility_is_checked_on_enrolled_patients():
+    sc = load_scenario()
+    pops = draw_arms(sc, seed=2, patients=40)
+    for pop in pops.values():
+        assert sc.eligibility.failures(pop, 0.2).empty  # the reference population is eligible
+    strict = sc.eligibility.model_copy(update={"ecog": [0]})
+    fails = strict.failures(pops["tvec"], 0.2)
+    assert fails["ecog"] == int((pops["tvec"].patients.ecog == 1).sum()) > 0
+    with pytest.raises(ValueError, match=r"arms.tvec: \d+ of \d+ patients fail eligibility.ecog"):
+        run_trial(sc.model_copy(update={"eligibility": strict}), seed=2, patients=6)

@@ -97,6 +97,8 @@ def run_trial(
         raise ValueError(f"seed: expected an integer >= 0 (got {seed})")
     started = time.perf_counter()
     populations = {arm: population for arm in sc.arms} if population is not None else draw_arms(sc, seed, patients)
+    for arm, pop in populations.items():
+        sc.eligibility.check(pop, sc.assessment.detection_limit_cm, f"arms.{arm}")
     results = simulate_arms(sc, populations, workers=workers, chunk_size=chunk_size, solver=solver, progress=progress)
     tables = assess_arms(sc, seed, populations, results)
     arms = list(sc.arms)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .._errors import read_yaml, validated
 from ..regimen import GmcsfRegimen, LabelPolicy
+from ._eligibility import Eligibility
 from ._survival_spec import SurvivalModel, calibrated_survival_model
 
 
@@ -107,6 +108,7 @@ class TrialScenario(_Strict):
     design: Literal["randomised", "paired"] = "randomised"
     population: str = "reference"  # reference (the spec), optim_calibrated (the shipped calibrated pool) or a spec path
     arms: dict[str, ArmSpec] = Field(min_length=1)
+    eligibility: Eligibility = Eligibility()
     assessment: AssessmentSpec = AssessmentSpec()
     survival: FollowUpSpec = FollowUpSpec()
 
