@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..io import json_text
 from ..model import PARAMETERS
 from ..population import WeightedPool, calibrated_pool_path
 from ..population._selection import Weights
@@ -79,7 +79,7 @@ class Calibration:
             "identifiability": self.identifiability().to_dict(orient="records"),
             "provenance": self.provenance,
         }
-        (folder / "calibration.json").write_text(json.dumps(_clean(doc), indent=2, default=_json, allow_nan=False) + "\n")
+        (folder / "calibration.json").write_text(json_text(doc))
         return folder
 
 
@@ -87,27 +87,6 @@ def _weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
     order = np.argsort(x)
     cdf = np.cumsum(w[order])
     return float(x[order][min(np.searchsorted(cdf, q), len(x) - 1)])
-
-
-def _clean(x: Any) -> Any:
-    """NaN and infinities -> None, recursively (strict JSON)."""
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if hasattr(x, "item") and not isinstance(x, np.ndarray):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
-def _json(x: Any) -> Any:
-    if hasattr(x, "item"):
-        return x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return str(x)
 
 
 def calibrate(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -65,3 +66,21 @@ def write_patient_result(result: Any, folder: Path, fmt: str = "parquet", extra:
     run.write_text(json.dumps({**result.provenance, **(extra or {})}, indent=2, default=str) + "\n")
     paths.append(run)
     return paths
+
+
+def _strict(x: Any) -> Any:
+    """NaN and infinities -> None, numpy scalars -> Python, tuples/sets -> lists, recursively."""
+    if isinstance(x, dict):
+        return {k: _strict(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, set)):
+        return [_strict(v) for v in x]
+    if hasattr(x, "item") and getattr(x, "ndim", 0) == 0:
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def json_text(doc: Any) -> str:
+    """``doc`` as strict JSON (no NaN: missing values are null), indented, with a final newline."""
+    return json.dumps(_strict(doc), indent=2, default=str, allow_nan=False) + "\n"

@@ -10,10 +10,10 @@ import pandas as pd
 
 from ._trial_style import DASH, STAGES, arm_colours, arm_list, ci_pair, new_figure, no_data, num
 
-__all__ = ["at_risk", "plot_forest", "plot_km", "published_targets"]
+__all__ = ["at_risk", "plot_forest", "plot_km", "targets_block"]
 
 
-def published_targets(published: dict | None) -> dict:
+def targets_block(published: dict | None) -> dict:
     """OPTiM's ``targets:`` block, given either that block or the whole optim.yaml mapping."""
     if not isinstance(published, dict):
         return {}
@@ -137,7 +137,7 @@ def _hr_note(endpoints: dict | None, published: dict | None, arms: list[str]) ->
         p = num(hr.get("p_value"))
         text = f"HR {arms[0]} vs {arms[-1]}: {_fmt(num(hr.get('value')), *ci_pair(hr))}"
         lines.append(text + (f", p = {p:.3g}" if p is not None else ""))
-    pub = published_targets(published).get("overall_survival") or {}
+    pub = targets_block(published).get("overall_survival") or {}
     if len(arms) >= 2:
         phr = pub.get(f"hazard_ratio_{arms[0]}_vs_{arms[-1]}")
         meds = pub.get("median_months") or {}
@@ -238,7 +238,7 @@ def plot_forest(endpoints: dict, subgroup_comparisons: dict | None = None, *, pu
     colour = arm_colours(arms)[arms[0]] if arms else "black"
     hr_rows = _forest_rows(endpoints, subgroup_comparisons, "hazard_ratio_os", stages)
     dr_rows = _forest_rows(endpoints, subgroup_comparisons, "durable_response_difference", stages)
-    phr = (published_targets(published).get("overall_survival") or {}).get(f"hazard_ratio_{first}_vs_{last}")
+    phr = (targets_block(published).get("overall_survival") or {}).get(f"hazard_ratio_{first}_vs_{last}")
     pub = (num(phr.get("value")), *ci_pair(phr)) if isinstance(phr, dict) else None
     fig = new_figure(11.0, 1.6 + 0.45 * len(hr_rows))
     axes = fig.subplots(1, 2, sharey=True)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ._trial_css import CSS
 from ._trial_plots import plot_forest, plot_km, plot_lesion_bars, plot_spider, plot_swimmer, plot_waterfall
-from ._trial_plots_survival import published_targets
+from ._trial_plots_survival import targets_block
 from ._trial_style import DASH, arm_list, ci_pair, num
 from ._trial_tables import (
     comparison_cell,
@@ -170,7 +170,7 @@ def _rate_text(entry: Any) -> str:
 
 def _summary(endpoints: dict, published: dict, arms: list[str]) -> str:
     """The one-paragraph summary (plain text, escaped here)."""
-    ep, pub = endpoints.get("arms") or {}, published_targets(published)
+    ep, pub = endpoints.get("arms") or {}, targets_block(published)
     total = sum(int(ep.get(a, {}).get("n") or 0) for a in arms)
     sizes = ", ".join(f"{a} {ep.get(a, {}).get('n', DASH)}" for a in arms)
     parts = [(f"{total} virtual patients ({sizes}) were simulated in scenario "

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._trial_plots_survival import published_targets
+from ._trial_plots_survival import targets_block
 from ._trial_style import DASH, LESION_CATEGORIES, LESION_NAMES, STAGES, ci_pair, num
 
 #: (key, label, kind) of the per-arm endpoints; kind: rate (proportion), months, median_ci (months with CI).
@@ -110,7 +110,7 @@ def table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
 
 def endpoints_table(endpoints: dict, published: dict, arms: list[str]) -> str:
     """Per-arm endpoints: simulated value (95% CI) beside OPTiM's published value."""
-    pub = published_targets(published)
+    pub = targets_block(published)
     header = ["Endpoint"]
     for arm in arms:
         header += [f"{arm}: simulated (95% CI)", f"{arm}: OPTiM"]
@@ -157,7 +157,7 @@ def p_text(p: Any) -> str:
 
 def comparisons_table(endpoints: dict, published: dict, arms: list[str]) -> str:
     """Between-arm comparisons (first arm vs last) with p-value, method and OPTiM's value if published."""
-    pub = published_targets(published)
+    pub = targets_block(published)
     comps = endpoints.get("comparisons") or {}
     first, last = (arms[0], arms[-1]) if len(arms) >= 2 else ("", "")
     rows = []
@@ -198,7 +198,7 @@ def subgroup_table(endpoints: dict, subgroup_comparisons: dict | None, arms: lis
 
 def lesion_table(endpoints: dict, published: dict, lesions: pd.DataFrame, arms: list[str]) -> str:
     """Lesion-level response by category: simulated per arm (95% CI) beside OPTiM's published shares."""
-    pub = published_targets(published)
+    pub = targets_block(published)
     header, rows = ["Lesion category"], []
     for arm in arms:
         header += [f"{arm}: lesions", f"{arm}: \u2265 50% decrease", f"{arm}: complete resolution"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -102,17 +101,16 @@ class TrialResult:
 
     def write(self, out: str | Path, report: bool = True) -> Path:
         """Write endpoints.json, the tables (Parquet), dose records (CSV) and report.html into ``out``, atomically."""
-        from ..io import atomic_output_dir
+        from ..io import atomic_output_dir, json_text
 
         out = Path(out)
         with atomic_output_dir(out) as tmp:
-            (tmp / "endpoints.json").write_text(json.dumps(self.endpoints, indent=2, default=_json) + "\n")
-            (tmp / "subgroup_comparisons.json").write_text(
-                json.dumps(self.subgroup_comparisons, indent=2, default=_json) + "\n")
+            (tmp / "endpoints.json").write_text(json_text(self.endpoints))
+            (tmp / "subgroup_comparisons.json").write_text(json_text(self.subgroup_comparisons))
             for name in ("patients", "assessments", "lesions", "measurements"):
                 getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
             self.doses.to_csv(tmp / "doses.csv", index=False)
-            (tmp / "scenario.json").write_text(json.dumps(self.scenario.model_dump(), indent=2) + "\n")
+            (tmp / "scenario.json").write_text(json_text(self.scenario.model_dump()))
             if report:
                 self.report(tmp / "report.html")
         return out
@@ -133,14 +131,6 @@ class TrialResult:
         from ..report import trial_figure
 
         return trial_figure(self, kind)
-
-
-def _json(x: Any) -> Any:
-    if hasattr(x, "item"):
-        return x.item()
-    if isinstance(x, (set, tuple)):
-        return list(x)
-    return str(x)
 
 
 def _calibration_table(table: pd.DataFrame | None) -> pd.DataFrame | None:
