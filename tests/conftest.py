@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+import ovsim
 from ovsim.population import Lesion, Patient
+
+ovsim.configure_jax()  # the test session is an entry point: 64-bit floats, compile cache
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"

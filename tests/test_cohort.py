@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ovsim.engine import patient_arrays, population_arrays, simulate_cohort, simulate_patient
+from ovsim.engine import population_inputs, simulate_cohort, simulate_patient
+from ovsim.engine._simulate import patient_population
 from ovsim.population import Population, generate_population
+from ovsim.treatments import parse_regimen
 
 HORIZON, EVERY = 364.0, 28.0
 
@@ -25,15 +27,17 @@ def cohort(pop):
     return simulate_cohort(pop, horizon_days=HORIZON, output_every_days=EVERY, chunk_size=4)
 
 
-def test_population_arrays_equal_patient_arrays(pop):
-    batched = population_arrays(pop, 8)
+def test_population_inputs_equal_one_patient_inputs(pop):
+    model = parse_regimen("tvec+gmcsf").model()
+    batched = population_inputs(pop, model, 8)
     for i in range(len(pop)):
-        single = patient_arrays(pop.patient(i), 8)
-        assert np.array_equal(single.y0, batched.y0[i])
-        for name, value in single.params.items():
-            assert value == batched.params[name][i], name
+        single = population_inputs(patient_population(pop.patient(i)), model, 8)
+        assert np.array_equal(single.y0[0], batched.y0[i])
+        assert set(single.patient) == set(model.patient_names()) and set(single.lesion) == set(model.lesion_names())
+        for name, value in single.patient.items():
+            assert value[0] == batched.patient[name][i], name
         for name, value in single.lesion.items():
-            assert np.array_equal(value, batched.lesion[name][i]), name
+            assert np.array_equal(value[0], batched.lesion[name][i]), name
 
 
 def test_batched_equals_one_patient_path(pop, cohort):

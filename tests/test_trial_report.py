@@ -263,8 +263,40 @@ def test_other_arm_names_get_no_published_values(tmp_path):
     inp["subgroup_comparisons"] = None
     html = write_trial_report(tmp_path / "r.html", **inp).read_text()
     assert "16.3%" not in html and "0.79 (0.62" not in html and "(OPTiM:" not in html
-    assert row_cells(html, "Durable response rate")[1] == "\u2014"
+    assert "OPTiM" not in html                                   # no published column, note or caption
+    assert len(row_cells(html, "Durable response rate")) == 3    # one simulated column per arm
     assert html.count("<svg") == FIGURES and "could not be drawn" not in html
+
+
+def test_arm_names_and_labels_come_from_the_caller(tmp_path):
+    """A trial whose arms are not OPTiM's renders with its own names and labels, and nothing of T-VEC vs GM-CSF."""
+    inp = synthetic_inputs(arms=("combo", "a", "b"), sizes=(20, 12, 10), seed=11)
+    labels = {"combo": "Combination of drug X and drug Y", "a": "Drug X alone", "b": "Observation"}
+    html = write_trial_report(tmp_path / "r.html", arm_labels=labels, description="A three-arm what-if trial",
+                              **inp).read_text()
+    header = html.split("<header>")[1].split("</header>")[0]
+    assert "A three-arm what-if trial" in header
+    for arm, label in labels.items():
+        assert f"<li><strong>{arm}</strong>: {label}</li>" in header
+    assert "<th>combo: simulated (95% CI)</th>" in html and "<th>b: simulated (95% CI)</th>" in html
+    assert "Comparison (combo vs b)" in html
+    for name in ("GM-CSF", "T-VEC", "gmcsf", "tvec", "OPTiM"):
+        assert name not in html, name
+    assert html.count("<svg") == FIGURES and "could not be drawn" not in html
+
+
+def test_published_columns_only_for_optim_arm_names(tmp_path):
+    """A third arm between OPTiM's two gets no OPTiM column; OPTiM's arms keep theirs."""
+    inp = synthetic_inputs(arms=("tvec", "combo", "gmcsf"), sizes=(20, 15, 10), seed=13)
+    html = write_trial_report(tmp_path / "r.html", arm_labels={"combo": "T-VEC + GM-CSF"}, **inp).read_text()
+    assert "<th>tvec: OPTiM</th>" in html and "<th>gmcsf: OPTiM</th>" in html
+    assert "<th>combo: OPTiM</th>" not in html and "<th>combo: simulated (95% CI)</th>" in html
+    assert len(row_cells(html, "Durable response rate")) == 5    # tvec sim + OPTiM, combo sim, gmcsf sim + OPTiM
+    assert "0.79 (0.62\u20131.00)" in html                        # first vs last is tvec vs gmcsf: OPTiM's HR
+    assert "Virtual trial: tvec vs combo vs gmcsf" in html        # default description: the arms
+    del inp["published"]                                          # no targets given: simulated values only
+    html = write_trial_report(tmp_path / "r2.html", **inp).read_text()
+    assert "OPTiM" not in html and "16.3%" not in html
 
 
 def test_failed_write_leaves_no_temp_file(tmp_path, monkeypatch):

@@ -15,13 +15,14 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
+    "configure_jax": "ovsim._jax",
+    "parse_regimen": "ovsim.treatments",
+    "simulate_cohort": "ovsim.engine",
     "Patient": "ovsim.population",
     "Lesion": "ovsim.population",
     "Site": "ovsim.model",
     "default_parameters": "ovsim.model",
     "PARAMETERS": "ovsim.model",
-    "LabelPolicy": "ovsim.regimen",
-    "GmcsfRegimen": "ovsim.regimen",
     "plan_visit": "ovsim.regimen",
     "simulate_patient": "ovsim.engine",
     "load_patient": "ovsim.io",

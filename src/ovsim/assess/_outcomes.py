@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ovsim.model._parameters import DAYS_PER_MONTH
+from ovsim.model._units import DAYS_PER_MONTH
 
 from ._rules import BURDEN_TOL, DAY_TOL, first_index, last_index, run_bounds
 from ._table import Response, ResponseTable, response_names

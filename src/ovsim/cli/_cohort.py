@@ -34,7 +34,8 @@ def cohort(
     population_dir: Path = typer.Option(None, "--population", help="A saved population (else one is drawn)."),
     patients: int = typer.Option(100, "--patients", "-n", min=1, help="Patients to draw if no --population."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the drawn population."),
-    regimen: str = typer.Option("tvec", help="tvec (Imlygic label), tvec-optim (OPTiM rules), gmcsf or none."),
+    regimen: str = typer.Option("tvec", help="Treatments: a name (tvec, gmcsf), names joined by '+', 'none', or "
+                                "a YAML mapping like '{tvec: optim, gmcsf: {days_on: 14}}'."),
     horizon_days: float = typer.Option(730.0, help="Simulated time (days)."),
     every_days: float = typer.Option(28.0, help="Output grid (days)."),
     chunk_size: int = typer.Option(128, min=1, help="Patients per compiled batch."),
@@ -42,11 +43,12 @@ def cohort(
 ) -> None:
     """Simulate a cohort (batched, compiled) and stream its tables to OUT."""
     from ..population import Population, generate_population
-    from ..regimen import GmcsfRegimen, LabelPolicy
+    from ..treatments import RegimenError
 
-    regimens = {"tvec": LabelPolicy(), "tvec-optim": LabelPolicy.optim(), "gmcsf": GmcsfRegimen(), "none": None}
-    if regimen not in regimens:
-        fail(f"--regimen: expected one of {', '.join(regimens)} (got {regimen!r})")
+    try:
+        parsed = _parse_regimen_option(regimen)
+    except RegimenError as err:
+        fail(f"--regimen: {err}")
     try:
         pop = Population.load(population_dir) if population_dir else generate_population(patients, seed=seed)
     except ValueError as err:
@@ -56,10 +58,25 @@ def cohort(
 
     try:
         with atomic_output_dir(out) as folder:  # parts stream to a temporary folder, moved in at the end
-            res = simulate_cohort(pop, regimens[regimen], horizon_days=horizon_days, output_every_days=every_days,
+            res = simulate_cohort(pop, parsed, horizon_days=horizon_days, output_every_days=every_days,
                                   chunk_size=chunk_size, out_dir=folder, progress=workers == 1,
                                   workers=workers)
     except ValueError as err:
         fail(str(err))
     print(res.summary())
     print(f"wrote lesions-part-*.parquet, doses-part-*.parquet, status.parquet, cohort.json to {out}")
+
+
+def _parse_regimen_option(text: str):
+    """The ``--regimen`` option: names (``tvec``, ``tvec+gmcsf``, ``none``) or an inline YAML mapping."""
+    import yaml
+
+    from ..treatments import RegimenError, parse_regimen
+
+    if text.lstrip().startswith("{"):
+        try:
+            raw = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise RegimenError("regimen: not a valid YAML mapping") from None
+        return parse_regimen(raw, "regimen")
+    return parse_regimen(text.strip(), "regimen")

@@ -1,23 +1,54 @@
-"""Numerical engines: the compiled JAX/diffrax solve and the scipy reference loop."""
+"""Numerical engines: backends behind one protocol, a backend-agnostic cohort runner, patient results."""
 
-from ._cohort import simulate_cohort
+from ._backend import (
+    DENSE_OUTPUT,
+    DIFFERENTIABLE,
+    GPU,
+    Backend,
+    BatchInputs,
+    RawSolution,
+    backend_names,
+    get_backend,
+    register_backend,
+)
+from ._batch import make_batch
+from ._cohort import as_regimen, simulate_cohort
 from ._cohort_result import CohortResult
-from ._inputs import PatientArrays, Schedule, build_schedule, n_slots_for, patient_arrays, population_arrays
+from ._inputs import PatientInputs, n_slots_for, population_inputs
+from ._jax_backend import JaxBackend
 from ._options import SolverOptions
 from ._result import PatientResult
+from ._schedule import Schedule, build_schedule, dose_arrays
+from ._scipy_backend import ScipyBackend
 from ._simulate import SimulationError, simulate_patient
 
+register_backend(JaxBackend())
+register_backend(ScipyBackend())
+
 __all__ = [
+    "Backend",
+    "BatchInputs",
     "CohortResult",
-    "population_arrays",
-    "simulate_cohort",
-    "PatientArrays",
+    "DENSE_OUTPUT",
+    "DIFFERENTIABLE",
+    "GPU",
+    "JaxBackend",
+    "PatientInputs",
     "PatientResult",
+    "RawSolution",
     "Schedule",
+    "ScipyBackend",
     "SimulationError",
     "SolverOptions",
+    "as_regimen",
+    "backend_names",
     "build_schedule",
+    "dose_arrays",
+    "get_backend",
+    "make_batch",
     "n_slots_for",
-    "patient_arrays",
+    "population_inputs",
+    "register_backend",
+    "simulate_cohort",
     "simulate_patient",
 ]

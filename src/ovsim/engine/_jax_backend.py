@@ -1,9 +1,10 @@
-"""The JAX/diffrax engine: one patient's solve as a compiled scan over segments.
+"""The JAX/diffrax backend: each patient's solve is a compiled scan over segments, ``vmap``-ed over a batch.
 
-``solve(...)`` is pure and jit-compiled once per (lesion slots, segments, solver options);
-``jax.vmap`` of it solves a cohort. At the start of each segment that is a visit, the dosing
-policy sees the current diameters and the virus is added; then diffrax integrates to the
-segment's end. A failed segment (step limit, non-finite state) marks the patient failed.
+At each segment start the scheduled boluses are added and, at a visit, the policy sees the current
+diameters (the model's generated ``longest_diameter_cm`` observable) and doses; then diffrax
+integrates to the segment's end. A failed segment (step limit, non-finite state) marks the patient
+failed, and a failed patient stops integrating so the batch does not wait for it.
+Differentiable (forward mode), runs on GPU when JAX sees one.
 """
 
 from __future__ import annotations
@@ -11,100 +12,102 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import numpy as np
+
 from .._jax import jax_modules
-from ..model import LESION_STATES, N_LESION_STATES, StateLayout, diameter_cm_from_cells, rhs
-from ..regimen import load_label, policy_init, policy_step
+from ..model import ModelDefinition, RhsArgs, generate_array_model
+from ._backend import DIFFERENTIABLE, GPU, BatchInputs, RawSolution
 from ._options import SolverOptions
 
 
-def _solver(method: str) -> Any:
-    import diffrax
+class JaxBackend:
+    """diffrax (Tsit5 by default), float64, compiled once per (model, policy kind, options, shapes)."""
 
-    return {"tsit5": diffrax.Tsit5, "kvaerno5": diffrax.Kvaerno5, "dopri5": diffrax.Dopri5}[method]()
+    name = "jax"
+    capabilities = frozenset({DIFFERENTIABLE, GPU})
+
+    def solve(self, batch: BatchInputs, options: SolverOptions) -> RawSolution:
+        jax, jnp = jax_modules()
+        kind = _policy_kind(batch.policy)
+        fn = compiled_batch_solve(batch.model, kind, options)
+        opts = {k: jnp.asarray(v) for k, v in (batch.policy.options_array() if batch.policy else {}).items()}
+        out = fn(batch.y0, dict(batch.patient), dict(batch.lesion), batch.injectable, batch.bolus, batch.rate,
+                 jnp.asarray(batch.boundaries_day), jnp.asarray(batch.visit_index), opts,
+                 jnp.asarray(batch.grid_index))
+        out = jax.device_get(out)
+        return RawSolution(np.asarray(out["states"]), {k: np.asarray(v) for k, v in out["record"].items()},
+                           np.asarray(out["segment_ok"], dtype=bool), np.asarray(out["steps"]),
+                           np.asarray(out["ok"], dtype=bool))
+
+    def device(self) -> str:
+        jax, _ = jax_modules()
+        return str(jax.devices()[0])
+
+
+def _policy_kind(policy: Any) -> Any:
+    """The compile key of a policy: its class, target and fraction (options are passed as data)."""
+    return None if policy is None else (type(policy), policy.target, policy.fraction, policy)
 
 
 @functools.cache
-def compiled_solve(options: SolverOptions) -> Any:
-    """The jit-compiled single-patient solve for ``options`` (shapes trigger their own compiles)."""
+def compiled_batch_solve(model: ModelDefinition, kind: Any, options: SolverOptions) -> Any:
+    """The jit-compiled batched solve (leading axis = patient for patient inputs; schedule shared)."""
     jax, _ = jax_modules()
-    return jax.jit(_patient_solve(options))
+    solve = patient_solve(model, None if kind is None else kind[3], options)
 
-
-@functools.cache
-def compiled_batch_solve(options: SolverOptions) -> Any:
-    """The jit-compiled batched solve: leading axis = patient for the patient inputs and ``gm_input``;
-    schedule and policy shared. Returns states on the output grid only (``grid_index``)."""
-    jax, _ = jax_modules()
-    solve = _patient_solve(options)
-
-    def batch(y0, params, lesion, injectable, bounds, visit_index, gm_input, policy, grid_index):
-        out = jax.vmap(solve, in_axes=(0, 0, 0, 0, None, None, 0, None))(
-            y0, params, lesion, injectable, bounds, visit_index, gm_input, policy
-        )
+    def batch(y0, patient, lesion, injectable, bolus, rate, bounds, visit_index, opts, grid_index):
+        out = jax.vmap(solve, in_axes=(0, 0, 0, 0, 0, 0, None, None, None))(
+            y0, patient, lesion, injectable, bolus, rate, bounds, visit_index, opts)
         out["states"] = out["states"][:, grid_index, :]
         return out
 
     return jax.jit(batch)
 
 
-def _patient_solve(options: SolverOptions) -> Any:
-    """The pure single-patient solve (not compiled)."""
+def patient_solve(model: ModelDefinition, policy: Any, options: SolverOptions) -> Any:
+    """The pure single-patient solve (not compiled): differentiable in every array input."""
     jax, jnp = jax_modules()
     import diffrax
 
-    label = load_label()
-    term = diffrax.ODETerm(lambda t, y, args: rhs(t, y, args, jnp))
-    solver = _solver(options.method)
-    u_col = LESION_STATES.index("uninfected_cells")
-    i_col = LESION_STATES.index("infected_cells")
-    v_col = LESION_STATES.index("virus_pfu")
+    gen = generate_array_model(model, jnp)
+    term = diffrax.ODETerm(gen.rhs)
+    solver = {"tsit5": diffrax.Tsit5, "kvaerno5": diffrax.Kvaerno5, "dopri5": diffrax.Dopri5}[options.method]()
+    nl = model.n_lesion_states
+    target = None if policy is None else [s.name for s in model.lesion_states].index(policy.target)
 
-    def solve(y0, params, lesion, injectable, bounds, visit_index, gm_input, policy):
+    def solve(y0, patient, lesion, injectable, bolus, rate, bounds, visit_index, opts):
         n_slots = injectable.shape[0]
-        atol = options.atol * jnp.asarray(StateLayout(n_slots).scale()) if options.scaled_atol else options.atol
+        atol = options.atol * jnp.asarray(model.scale(n_slots)) if options.scaled_atol else options.atol
         controller = diffrax.PIDController(rtol=options.rtol, atol=atol)
-        n_les = n_slots * N_LESION_STATES
 
-        def segment(carry, inputs):
+        def segment(carry, xs):
             y, pstate, ok = carry
-            t0, t1, vi, gm = inputs
-            cells = y[:n_les].reshape(n_slots, N_LESION_STATES)
-            diam = diameter_cm_from_cells(cells[:, u_col] + cells[:, i_col], params["tumour_cell_density"], jnp)
-            new_state, vol, conc = policy_step(policy, pstate, t0, jnp.maximum(vi, 0), diam, injectable, jnp, label)
-            is_visit = vi >= 0
-            pstate = jax.tree_util.tree_map(lambda a, b: jnp.where(is_visit, a, b), new_state, pstate)
-            vol = jnp.where(is_visit, vol, 0.0)
-            conc = jnp.where(is_visit, conc, 0.0)
-            dose = params["dose_retention"] * vol * conc
-            y_dosed = y.at[v_col:n_les:N_LESION_STATES].add(dose)
-            # A patient that already failed stops integrating (zero-length segments), so one bad
-            # lane does not make the whole batch wait for its step limit again and again.
-            t1 = jnp.where(ok, t1, t0)
+            t0, t1, vi, add, r = xs
+            args = RhsArgs(patient, lesion, r)
+            record = {}
+            y_dosed = y + add
+            if policy is not None:
+                diam = gen.observables(y, args)["longest_diameter_cm"]
+                new_state, amount, record = policy.step(opts, pstate, t0, jnp.maximum(vi, 0), diam, injectable, jnp)
+                is_visit = vi >= 0
+                pstate = jax.tree_util.tree_map(lambda a, b: jnp.where(is_visit, a, b), new_state, pstate)
+                record = {k: jnp.where(is_visit, v, 0.0) for k, v in record.items()}
+                frac = patient[policy.fraction] if policy.fraction else 1.0
+                y_dosed = y_dosed.at[target:n_slots * nl:nl].add(jnp.where(is_visit, amount, 0.0) * frac)
+            t1 = jnp.where(ok, t1, t0)  # a failed patient stops integrating (zero-length segments)
             sol = diffrax.diffeqsolve(
-                term, solver, t0, t1, None, y_dosed,
-                args=(params, lesion, gm),
-                saveat=diffrax.SaveAt(t1=True),
-                stepsize_controller=controller,
-                max_steps=options.max_steps,
-                adjoint=diffrax.ForwardMode(),
-                throw=False,
+                term, solver, t0, t1, None, y_dosed, args=args, saveat=diffrax.SaveAt(t1=True),
+                stepsize_controller=controller, max_steps=options.max_steps,
+                adjoint=diffrax.ForwardMode(), throw=False,
             )
             y1 = sol.ys[-1]
             seg_ok = (sol.result == diffrax.RESULTS.successful) & jnp.all(jnp.isfinite(y1))
-            steps = sol.stats["num_steps"]
-            return (y1, pstate, ok & seg_ok), (y, vol, conc, seg_ok, steps)
+            return (y1, pstate, ok & seg_ok), (y, record, seg_ok, sol.stats["num_steps"])
 
-        init = (y0, policy_init(n_slots, jnp), jnp.asarray(True))
-        xs = (bounds[:-1], bounds[1:], visit_index, gm_input)
-        (y_end, _, ok), (ys, vols, concs, seg_ok, steps) = jax.lax.scan(segment, init, xs)
-        states = jnp.concatenate([ys, y_end[None, :]], axis=0)
-        return {
-            "states": states,  # (S+1, n_state): at each boundary, before its dose
-            "volume_ml": vols,  # (S, L)
-            "concentration_pfu_per_ml": concs,  # (S,)
-            "segment_ok": seg_ok,  # (S,)
-            "steps": steps,  # (S,)
-            "ok": ok,
-        }
+        init = (y0, policy.init(n_slots, jnp) if policy is not None else jnp.zeros(()), jnp.asarray(True))
+        xs = (bounds[:-1], bounds[1:], visit_index, bolus, rate)
+        (y_end, _, ok), (ys, record, seg_ok, steps) = jax.lax.scan(segment, init, xs)
+        return {"states": jnp.concatenate([ys, y_end[None, :]], axis=0), "record": record,
+                "segment_ok": seg_ok, "steps": steps, "ok": ok}
 
     return solve

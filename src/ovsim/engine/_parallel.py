@@ -7,6 +7,7 @@ spawned (not forked: JAX must not be forked) and each keeps XLA to one thread.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import time
@@ -19,23 +20,29 @@ import pandas as pd
 import xarray as xr
 
 from ..population import Population
+from .._jax import configure_jax
+from ..treatments import Regimen, parse_regimen
+from ._backend import Backend
 from ._cohort_result import CohortResult
 from ._inputs import n_slots_for
+from ._runner import run_cohort
 
 
 def _init_worker() -> None:
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
 
 
-def _run_shard(population: Population, regimen: Any, kwargs: dict[str, Any]) -> CohortResult:
-    from ._cohort import simulate_cohort
-
-    return simulate_cohort(population, regimen, **kwargs)
+def _run_shard(population: Population, regimen: dict[str, Any], modules: list[str], backend: Backend,
+               kwargs: dict[str, Any]) -> CohortResult:
+    configure_jax()  # a spawned worker starts with JAX's defaults
+    for name in modules:  # modules that register the regimen's treatments (a treatment registered at import)
+        importlib.import_module(name)
+    return run_cohort(population, parse_regimen(regimen), backend, **kwargs)
 
 
 def simulate_sharded(
-    population: Population, regimen: Any, *, workers: int, out_dir: str | Path | None, progress: bool,
-    **kwargs: Any,
+    population: Population, regimen: Regimen, backend: Backend, *, workers: int, out_dir: Path | None,
+    progress: bool, **kwargs: Any,
 ) -> CohortResult:
     """``simulate_cohort`` over ``workers`` processes; contiguous shards of patients, merged in order.
 
@@ -48,9 +55,11 @@ def simulate_sharded(
     out = Path(out_dir) if out_dir is not None else None
     started = time.perf_counter()
     ctx = multiprocessing.get_context("spawn")
+    modules = sorted({t.options.__module__ for t in regimen.treatments})
     with ProcessPoolExecutor(max_workers=len(shards), mp_context=ctx, initializer=_init_worker) as pool:
         futures = [
-            pool.submit(_run_shard, shard, regimen, {**kwargs, "out_dir": out, "_shard": i, "_width": width})
+            pool.submit(_run_shard, shard, regimen.to_dict(), modules, backend,
+                        {**kwargs, "out_dir": out, "progress": False, "shard": i, "width": width})
             for i, shard in enumerate(shards)
         ]
         results = [f.result() for f in futures]
@@ -71,10 +80,6 @@ def simulate_sharded(
     })
     provenance["scenario_sha256"] = results[0].provenance["scenario_sha256"]
     if out is not None:
-        import json
-
-        status.to_parquet(out / "status.parquet", index=False)
-        (out / "cohort.json").write_text(json.dumps(provenance, indent=2, default=str) + "\n")
         return CohortResult(None, status, pd.DataFrame(), provenance, out)
     trajectories = xr.concat([r.trajectories for r in results], dim="patient")
     trajectories.attrs = {k: str(v) for k, v in provenance.items()}

@@ -9,15 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..model import (
-    LESION_STATES,
-    N_LESION_STATES,
-    SYSTEMIC_STATES,
-    UNITS,
-    diameter_cm_from_cells,
-    product_diameters_cm2,
-    volume_cm3_from_cells,
-)
+from ..model import ModelDefinition, diameter_cm_from_cells, product_diameters_cm2, volume_cm3_from_cells
 from ..population import Patient
 
 
@@ -56,15 +48,10 @@ class PatientResult:
                 f"  {les.lesion_id:>10} {les.site.value:<15} {first:7.2f} cm -> {last:7.2f} cm"
                 f"  ({_change(first, last)})"
             )
-        tvec = self.doses[self.doses["DRUG"] == "TVEC"]
-        gm = self.doses[self.doses["DRUG"] == "GMCSF"]
-        if len(tvec):
-            lines.append(
-                f"  T-VEC: {tvec['TIME'].nunique()} visits, {tvec['VOL_ML'].sum():.1f} mL, "
-                f"{tvec['AMT'].sum():.3g} PFU"
-            )
-        if len(gm):
-            lines.append(f"  GM-CSF: {len(gm)} daily doses, {gm['AMT'].sum():.0f} ug")
+        for drug, rows in self.doses.groupby("DRUG", sort=False):
+            unit = rows["AMT_UNIT"].iloc[0]
+            extra = f", {rows['VOL_ML'].sum():.1f} mL" if rows["VOL_ML"].sum() > 0 else ""
+            lines.append(f"  {drug}: {rows['TIME'].nunique()} dosing days{extra}, {rows['AMT'].sum():.4g} {unit}")
         return "\n".join(lines)
 
 
@@ -76,16 +63,18 @@ def _change(first: float, last: float) -> str:
 
 def build_result(
     patient: Patient,
+    model: ModelDefinition,
     time_day: np.ndarray,
     states: np.ndarray,
-    params: dict[str, float],
+    cell_density_per_cm3: float,
     doses: pd.DataFrame,
     provenance: dict[str, Any],
 ) -> PatientResult:
-    """Package states (G, n_state) on the output grid into a :class:`PatientResult`."""
+    """Package states (G, n_state) on the output grid into a :class:`PatientResult` (every model state)."""
     n = patient.n_lesions
-    n_slots = (states.shape[1] - len(SYSTEMIC_STATES)) // N_LESION_STATES
-    blocks = states[:, : n_slots * N_LESION_STATES].reshape(len(time_day), n_slots, N_LESION_STATES)[:, :n, :]
+    nl = model.n_lesion_states
+    n_slots = (states.shape[1] - model.n_systemic_states) // nl
+    blocks = states[:, : n_slots * nl].reshape(len(time_day), n_slots, nl)[:, :n, :]
     coords = {
         "time": np.arange(len(time_day)),
         "time_day": ("time", np.asarray(time_day, dtype=float)),
@@ -93,22 +82,20 @@ def build_result(
         "site": ("lesion", [les.site.value for les in patient.lesions]),
         "injectable": ("lesion", [les.site.injectable for les in patient.lesions]),
     }
-    lesion_vars = {
-        name: (("time", "lesion"), blocks[:, :, k], {"units": UNITS[name]}) for k, name in enumerate(LESION_STATES)
-    }
-    cells = blocks[:, :, 0] + blocks[:, :, 1]
-    density = params["tumour_cell_density"]
-    diameter = diameter_cm_from_cells(cells, density)
+    lesion_vars = {s.name: (("time", "lesion"), blocks[:, :, k], {"units": s.units})
+                   for k, s in enumerate(model.lesion_states)}
+    names = [s.name for s in model.lesion_states]
+    cells = blocks[:, :, names.index("uninfected_cells")] + blocks[:, :, names.index("infected_cells")]
+    diameter = diameter_cm_from_cells(cells, cell_density_per_cm3)
     lesion_vars["tumour_cells"] = (("time", "lesion"), cells, {"units": "cells"})
-    lesion_vars["volume_cm3"] = (("time", "lesion"), volume_cm3_from_cells(cells, density), {"units": "cm^3"})
+    lesion_vars["volume_cm3"] = (("time", "lesion"), volume_cm3_from_cells(cells, cell_density_per_cm3),
+                                 {"units": "cm^3"})
     lesion_vars["longest_diameter_cm"] = (("time", "lesion"), diameter, {"units": "cm"})
     lesion_vars["product_diameters_cm2"] = (("time", "lesion"), product_diameters_cm2(diameter), {"units": "cm^2"})
     lesions = xr.Dataset(lesion_vars, coords=coords, attrs={"patient_id": patient.patient_id})
 
-    sys_block = states[:, n_slots * N_LESION_STATES :]
-    sys_vars = {
-        name: (("time",), sys_block[:, k], {"units": UNITS[name]}) for k, name in enumerate(SYSTEMIC_STATES)
-    }
+    sys_block = states[:, n_slots * nl:]
+    sys_vars = {s.name: (("time",), sys_block[:, k], {"units": s.units}) for k, s in enumerate(model.systemic_states)}
     sys_vars["total_tumour_cells"] = (("time",), cells.sum(axis=1), {"units": "cells"})
     sys_vars["sum_product_diameters_cm2"] = (("time",), (diameter**2).sum(axis=1), {"units": "cm^2"})
     systemic = xr.Dataset(

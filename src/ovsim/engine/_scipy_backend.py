@@ -1,7 +1,7 @@
-"""The reference engine: a plain per-patient loop over segments with ``scipy.integrate.solve_ivp``.
+"""The reference backend: a plain per-patient loop over segments with ``scipy.integrate.solve_ivp``.
 
-Independent of JAX and diffrax; the same equations (``model.rhs`` on numpy) and the same dosing
-policy (``regimen.policy_step`` on numpy). Used to check the JAX engine and as the benchmark peer.
+Independent of JAX and diffrax: the same generated equations (numpy array form) and the same dosing
+policy (on numpy). Used to check the JAX backend and as a benchmark peer.
 """
 
 from __future__ import annotations
@@ -11,63 +11,78 @@ from typing import Any
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from ..model import LESION_STATES, N_LESION_STATES, StateLayout, diameter_cm_from_cells, rhs
-from ..regimen import load_label, policy_init, policy_step
+from ..model import RhsArgs, generate_array_model
+from ._backend import BatchInputs, RawSolution
+from ._options import SolverOptions
 
 
-def solve_reference(
-    y0: np.ndarray,
-    params: dict[str, float],
-    lesion: dict[str, np.ndarray],
-    injectable: np.ndarray,
-    bounds: np.ndarray,
-    visit_index: np.ndarray,
-    gm_input: np.ndarray,
-    policy: dict[str, float],
-    rtol: float = 1e-8,
-    atol: float = 1e-8,
-    method: str = "LSODA",
-    scaled_atol: bool = True,
-) -> dict[str, Any]:
-    """Solve one patient; same inputs and outputs as the JAX engine's ``solve`` (numpy arrays).
+class ScipyBackend:
+    """``solve_ivp`` per patient (``method``: LSODA by default, or Radau, BDF, RK45, DOP853)."""
 
-    scaled_atol: the absolute tolerance of each state is ``atol x`` its reference magnitude, as in
-    the JAX engine (``ovsim.model.SCALE``)."""
-    label = load_label()
-    n_slots = len(injectable)
-    n_les = n_slots * N_LESION_STATES
-    u_col, i_col, v_col = (LESION_STATES.index(s) for s in ("uninfected_cells", "infected_cells", "virus_pfu"))
-    n_seg = len(bounds) - 1
-    states = np.zeros((n_seg + 1, len(y0)))
-    vols = np.zeros((n_seg, n_slots))
-    concs = np.zeros(n_seg)
-    seg_ok = np.ones(n_seg, dtype=bool)
-    steps = np.zeros(n_seg, dtype=np.int64)
-    pstate = policy_init(n_slots, np)
-    atol_vec = atol * np.asarray(StateLayout(n_slots).scale()) if scaled_atol else atol
-    y = np.asarray(y0, dtype=float).copy()
-    for k in range(n_seg):
-        states[k] = y
-        if visit_index[k] >= 0:
-            cells = y[:n_les].reshape(n_slots, N_LESION_STATES)
-            diam = diameter_cm_from_cells(cells[:, u_col] + cells[:, i_col], params["tumour_cell_density"])
-            pstate, vols[k], concs[k] = policy_step(policy, pstate, bounds[k], visit_index[k], diam, injectable, np, label)
-            y = y.copy()
-            y[v_col:n_les:N_LESION_STATES] += params["dose_retention"] * vols[k] * concs[k]
-        args = (params, lesion, float(gm_input[k]))
-        sol = solve_ivp(
-            lambda t, yy: rhs(t, yy, args, np), (bounds[k], bounds[k + 1]), y,
-            method=method, rtol=rtol, atol=atol_vec,
+    capabilities = frozenset()
+
+    def __init__(self, method: str = "LSODA"):
+        if method not in ("LSODA", "Radau", "BDF", "RK45", "DOP853"):
+            raise ValueError(f"method: expected LSODA, Radau, BDF, RK45 or DOP853 (got {method!r})")
+        self.method = method
+        self.name = "scipy" if method == "LSODA" else f"scipy-{method.lower()}"
+
+    def solve(self, batch: BatchInputs, options: SolverOptions) -> RawSolution:
+        outs = [self._one(batch, i, options) for i in range(batch.n_patients)]
+        record = {k: np.stack([o["record"][k] for o in outs]) for k in (outs[0]["record"] if outs else {})}
+        return RawSolution(
+            np.stack([o["states"][batch.grid_index] for o in outs]) if outs else np.zeros((0, 0, 0)),
+            record,
+            np.stack([o["segment_ok"] for o in outs]) if outs else np.zeros((0, 0), bool),
+            np.stack([o["steps"] for o in outs]) if outs else np.zeros((0, 0), int),
+            np.array([o["segment_ok"].all() for o in outs], dtype=bool),
         )
-        seg_ok[k] = bool(sol.success) and bool(np.all(np.isfinite(sol.y[:, -1])))
-        steps[k] = sol.t.size - 1
-        y = sol.y[:, -1]
-    states[n_seg] = y
-    return {
-        "states": states,
-        "volume_ml": vols,
-        "concentration_pfu_per_ml": concs,
-        "segment_ok": seg_ok,
-        "steps": steps,
-        "ok": bool(seg_ok.all()),
-    }
+
+    def device(self) -> str:
+        return f"cpu (scipy {self.method})"
+
+    def _one(self, batch: BatchInputs, i: int, options: SolverOptions) -> dict[str, Any]:
+        model, policy = batch.model, batch.policy
+        gen = generate_array_model(model, np)
+        n_slots, nl = batch.n_slots, model.n_lesion_states
+        patient = {k: float(v[i]) for k, v in batch.patient.items()}
+        lesion = {k: np.asarray(v[i]) for k, v in batch.lesion.items()}
+        injectable = batch.injectable[i]
+        bounds = batch.boundaries_day
+        n_seg = len(bounds) - 1
+        states = np.zeros((n_seg + 1, batch.y0.shape[1]))
+        seg_ok = np.ones(n_seg, dtype=bool)
+        steps = np.zeros(n_seg, dtype=np.int64)
+        atol = options.atol * np.asarray(model.scale(n_slots)) if options.scaled_atol else options.atol
+        records: dict[str, list] = {}
+        pstate = policy.init(n_slots, np) if policy is not None else None
+        opts = policy.options_array() if policy is not None else {}
+        target = None if policy is None else [s.name for s in model.lesion_states].index(policy.target)
+        y = np.asarray(batch.y0[i], dtype=float).copy()
+        ok = True
+        for k in range(n_seg):
+            states[k] = y
+            args = RhsArgs(patient, lesion, batch.rate[i, k])
+            y = y + batch.bolus[i, k]
+            if policy is not None:  # as in the compiled backends: decide every segment, keep it at visits
+                visit = batch.visit_index[k] >= 0
+                diam = gen.observables(states[k], args)["longest_diameter_cm"]
+                new_state, amount, rec = policy.step(opts, pstate, bounds[k], max(int(batch.visit_index[k]), 0),
+                                                     diam, injectable, np)
+                if visit:
+                    pstate = new_state
+                    frac = patient[policy.fraction] if policy.fraction else 1.0
+                    y[target:n_slots * nl:nl] += np.asarray(amount) * frac
+                for key, v in rec.items():
+                    records.setdefault(key, []).append(np.asarray(v, dtype=float) * visit)
+            if not ok:  # a failed patient stops integrating, as in the compiled backends
+                seg_ok[k] = False
+                continue
+            sol = solve_ivp(lambda t, yy: gen.rhs(t, yy, args), (bounds[k], bounds[k + 1]), y,
+                            method=self.method, rtol=options.rtol, atol=atol)
+            seg_ok[k] = ok = bool(sol.success) and bool(np.all(np.isfinite(sol.y[:, -1])))
+            steps[k] = sol.t.size - 1
+            y = sol.y[:, -1]
+        states[n_seg] = y
+        return {"states": states, "record": {k: np.stack(v) for k, v in records.items()},
+                "segment_ok": seg_ok, "steps": steps}

@@ -2,95 +2,86 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
 from .. import __version__
-from ..model import DAYS_PER_MONTH
-from ..population import Patient
-from ..regimen import LabelPolicy, combine_records, gmcsf_dose_records, tvec_dose_records
-from ._inputs import Regimen, build_schedule, gmcsf_input, patient_arrays
+from ..population import Patient, Population
+from ..treatments import Regimen
+from ._backend import Backend, get_backend
+from ._batch import make_batch
+from ._cohort import as_regimen
+from ._inputs import n_slots_for
 from ._options import SolverOptions
 from ._result import PatientResult, build_result
+from ._schedule import build_schedule
+from ._tables import patient_records
 
 
 class SimulationError(RuntimeError):
     """The solve of a patient failed (step limit reached or a non-finite state)."""
 
 
+def patient_population(patient: Patient) -> Population:
+    """A population of one: the patient's covariates, parameter overrides and lesions as tables."""
+    row = {"patient_id": patient.patient_id, "hsv1_seropositive": patient.hsv1_seropositive,
+           "bsa_m2": patient.bsa_m2, **dict(patient.parameters)}
+    lesions = [
+        {"patient_id": patient.patient_id, "lesion_id": les.lesion_id, "site": les.site.value,
+         "longest_diameter_cm": les.longest_diameter_cm,
+         "accessibility": np.nan if les.accessibility is None else les.accessibility,
+         "doubling_time_days": np.nan if les.doubling_time_days is None else les.doubling_time_days}
+        for les in patient.lesions
+    ]
+    return Population.from_records([row], lesions, {})
+
+
 def simulate_patient(
     patient: Patient,
-    regimen: Regimen | Sequence[Regimen] | None = LabelPolicy(),
+    regimen: Regimen | Any = "tvec",
     *,
     horizon_days: float = 730.0,
     output_every_days: float = 1.0,
     solver: SolverOptions = SolverOptions(),
-    backend: str = "jax",
+    backend: str | Backend = "jax",
 ) -> PatientResult:
     """Simulate ``patient`` on ``regimen`` for ``horizon_days`` (days).
 
-    regimen: a :class:`~ovsim.regimen.LabelPolicy` (T-VEC), a :class:`~ovsim.regimen.GmcsfRegimen`,
-    both, or ``None`` (no treatment). backend: ``"jax"`` (diffrax, compiled) or ``"scipy"``
-    (reference loop, LSODA). Output on a grid every ``output_every_days`` (days), each value taken
-    before that day's dose.
+    regimen: a :class:`~ovsim.treatments.Regimen`, a mapping ``{treatment: options}`` (``{"tvec": "optim",
+    "gmcsf": {}}``), a name (``"tvec"``, ``"tvec+gmcsf"``) or ``None`` (untreated). backend: ``jax``
+    (diffrax, compiled), ``scipy`` (reference loop, LSODA) or a registered backend. Output on a grid every
+    ``output_every_days`` (days), each value taken before that day's dose. Raises :class:`SimulationError`
+    if the solve fails.
     """
+    regimen = as_regimen(regimen)
+    engine = get_backend(backend)
+    model = regimen.model()
     schedule = build_schedule(regimen, horizon_days, output_every_days)
-    if schedule.policy is not None and not patient.has_injectable_lesion:
-        raise ValueError(
-            f"patient {patient.patient_id}: T-VEC needs at least one injectable (cutaneous, subcutaneous "
-            "or nodal) lesion"
-        )
-    arrays = patient_arrays(patient)
-    gm = gmcsf_input(schedule, arrays.params)
-    policy = (schedule.policy or LabelPolicy()).as_arrays()
-    inputs = (arrays.y0, arrays.params, arrays.lesion, arrays.injectable, schedule.boundaries_day,
-              schedule.visit_index, gm, policy)
-    if backend == "jax":
-        from ._jax_backend import compiled_solve
-
-        out = {k: np.asarray(v) for k, v in compiled_solve(solver)(*inputs).items()}
-    elif backend == "scipy":
-        from ._scipy_backend import solve_reference
-
-        out = solve_reference(*inputs, rtol=solver.rtol, atol=solver.atol, scaled_atol=solver.scaled_atol)
-    else:
-        raise ValueError(f"backend: expected 'jax' or 'scipy' (got {backend!r})")
-
-    if not bool(out["ok"]):
-        k = int(np.argmin(out["segment_ok"]))
+    pop = patient_population(patient)
+    if schedule.policy is not None:
+        why = schedule.policy[1].check_patient(np.array([les.site.injectable for les in patient.lesions]))
+        if why:
+            raise ValueError(f"patient {patient.patient_id}: {why}")
+    batch, inputs = make_batch(pop, model, schedule, n_slots_for(patient.n_lesions))
+    raw = engine.solve(batch, solver)
+    if not bool(raw.ok[0]):
+        k = int(np.argmin(raw.segment_ok[0]))
         raise SimulationError(
             f"patient {patient.patient_id}: solve failed on day {schedule.boundaries_day[k]:g}-"
             f"{schedule.boundaries_day[k + 1]:g} (step limit {solver.max_steps} or non-finite state)"
         )
-
-    layout = arrays.layout
-    n = patient.n_lesions
-    starts = schedule.boundaries_day[:-1]
-    tvec = tvec_dose_records(
-        patient.patient_id, starts, out["volume_ml"][:, :n], out["concentration_pfu_per_ml"],
-        [les.lesion_id for les in patient.lesions],
-        [layout.cmt(layout.lesion_index(j, "virus_pfu")) for j in range(n)],
-    )
-    gm_records = gmcsf_dose_records(patient.patient_id, *_gmcsf_days(schedule, arrays.params),
-                                    layout.cmt(layout.systemic_index("gmcsf_systemic_ug")))
+    doses = patient_records(schedule, model, inputs, raw, 0, patient.patient_id,
+                            [les.lesion_id for les in patient.lesions])
     provenance = {
         "ovsim_version": __version__,
-        "backend": backend,
-        "solver": solver.method if backend == "jax" else "LSODA",
+        "backend": engine.name,
+        "solver": solver.method if engine.name == "jax" else engine.name,
         "rtol": solver.rtol,
         "atol": solver.atol,
         "horizon_days": float(horizon_days),
-        "steps": int(np.sum(out["steps"])),
+        "regimen": regimen.to_dict(),
+        "steps": int(np.sum(raw.steps)),
     }
-    return build_result(
-        patient, schedule.time_day, out["states"][schedule.grid_index], arrays.params,
-        combine_records(tvec, gm_records), provenance,
-    )
-
-
-def _gmcsf_days(schedule, params) -> tuple[np.ndarray, np.ndarray]:
-    """Days and doses (ug) of daily GM-CSF within the horizon (none without a GM-CSF regimen)."""
-    if schedule.gmcsf is None:
-        return np.zeros(0), np.zeros(0)
-    return schedule.gmcsf.daily_doses_ug(schedule.boundaries_day[-1], params["bsa_m2"], DAYS_PER_MONTH)
+    return build_result(patient, model, schedule.time_day, raw.states[0],
+                        float(inputs.patient["tumour_cell_density"][0]), doses, provenance)

@@ -6,9 +6,9 @@ and the horizon; see ``examples/patient_reference.yaml``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .._errors import first_error, location
 from ..model import SITE_NAMES, Site, check_overrides
 from ..population import Lesion, Patient
-from ..regimen import GmcsfRegimen, LabelPolicy
+from ..treatments import Regimen, RegimenError, covariate_names, parameter_registry, parse_regimen
 
 
 class InputFileError(ValueError):
@@ -46,31 +46,15 @@ class PatientSpec(_Strict):
     stage: Literal["IIIB", "IIIC", "IVM1a", "IVM1b", "IVM1c"] | None = None
     ecog: Literal[0, 1, 2, 3, 4] | None = None
     ldh_x_uln: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-
-
-class TvecSpec(_Strict):
-    rules: Literal["label", "optim"] = "label"
-    detection_limit_cm: float = Field(default=0.2, ge=0, allow_inf_nan=False)
-
-
-class GmcsfSpec(_Strict):
-    dose_ug_per_m2_per_day: float = Field(default=125.0, ge=0, allow_inf_nan=False)
-    days_on: float = Field(default=14.0, gt=0)
-    cycle_days: float = Field(default=28.0, gt=0)
-    max_months: float | None = Field(default=None, gt=0)
-
-
-class RegimenSpec(_Strict):
-    tvec: TvecSpec | None = None
-    gmcsf: GmcsfSpec | None = None
+    bsa_m2: float = Field(default=1.9, ge=0.3, le=4.0, allow_inf_nan=False)
 
 
 class PatientFile(_Strict):
     patient: PatientSpec
     lesions: list[LesionSpec] = Field(min_length=1)
     parameters: dict[str, float] = Field(default_factory=dict)
-    regimen: RegimenSpec = RegimenSpec(tvec=TvecSpec())
-    horizon_days: float = Field(default=730.0, gt=0, allow_inf_nan=False)
+    regimen: dict[str, Any] | None = Field(default_factory=lambda: {"tvec": {}})
+    horizon_days: float = Field(default=730.0, gt=0, le=36525, allow_inf_nan=False)
     output_every_days: float = Field(default=1.0, gt=0, allow_inf_nan=False)
 
 
@@ -79,7 +63,7 @@ class PatientScenario:
     """A validated patient file: the patient, its regimen, the horizon and output grid (days)."""
 
     patient: Patient
-    regimen: tuple[LabelPolicy | GmcsfRegimen, ...]
+    regimen: Regimen
     horizon_days: float
     output_every_days: float
     source: str
@@ -109,8 +93,12 @@ def load_patient(path: str | Path) -> PatientScenario:
 
 
 def _to_scenario(spec: PatientFile, name: str) -> PatientScenario:
+    covariates = [k for k in spec.parameters if k in covariate_names()]
+    if covariates:
+        raise InputFileError(f"{name}: parameters.{covariates[0]}: is a covariate, not a parameter "
+                             f"(give it as patient.{covariates[0]})")
     try:
-        params = check_overrides(spec.parameters)
+        params = check_overrides(spec.parameters, parameter_registry())
     except ValueError as err:
         raise InputFileError(f"{name}: {err}") from None
     ids = [les.id for les in spec.lesions]
@@ -122,23 +110,19 @@ def _to_scenario(spec: PatientFile, name: str) -> PatientScenario:
         for les in spec.lesions
     )
     p = spec.patient
-    patient = Patient(p.id, lesions, p.hsv1_seropositive, p.stage, p.ecog, p.ldh_x_uln, params)
-    regimen: list[LabelPolicy | GmcsfRegimen] = []
-    if spec.regimen.tvec is not None:
-        base = LabelPolicy.optim() if spec.regimen.tvec.rules == "optim" else LabelPolicy()
-        regimen.append(replace(base, detection_limit_cm=spec.regimen.tvec.detection_limit_cm))
-        if not patient.has_injectable_lesion:
-            raise InputFileError(
-                f"{name}: lesions: T-VEC needs at least one lesion with site cutaneous, subcutaneous or nodal"
-            )
-    if spec.regimen.gmcsf is not None:
-        g = spec.regimen.gmcsf
-        if g.days_on > g.cycle_days:
-            raise InputFileError(f"{name}: regimen.gmcsf.days_on: expected <= cycle_days (got {g.days_on:g})")
-        regimen.append(GmcsfRegimen(g.dose_ug_per_m2_per_day, g.days_on, g.cycle_days, g.max_months))
+    patient = Patient(p.id, lesions, p.hsv1_seropositive, p.stage, p.ecog, p.ldh_x_uln, params, p.bsa_m2)
+    try:
+        regimen = parse_regimen(spec.regimen, "regimen")
+    except RegimenError as err:
+        raise InputFileError(f"{name}: {err}") from None
+    policy = regimen.policy()
+    if policy is not None:
+        why = policy[1].check_patient([les.site.injectable for les in lesions])
+        if why:
+            raise InputFileError(f"{name}: lesions: {why}")
     if spec.output_every_days > spec.horizon_days:
         raise InputFileError(f"{name}: output_every_days: expected <= horizon_days (got {spec.output_every_days:g})")
-    return PatientScenario(patient, tuple(regimen), spec.horizon_days, spec.output_every_days, name)
+    return PatientScenario(patient, regimen, spec.horizon_days, spec.output_every_days, name)
 
 
 def _first_error(err: ValidationError) -> str:

@@ -15,6 +15,8 @@ from typing import Callable, Literal, Mapping
 
 import sympy as sp
 
+from ._units import DAYS_PER_MONTH  # noqa: F401 (re-exported)
+
 Level = Literal["lesion", "systemic"]
 ParamLevel = Literal["population", "patient", "lesion"]
 
@@ -149,4 +151,3 @@ def fold_range(value: float, fold: float) -> tuple[float, float]:
 
 
 LN2 = math.log(2.0)
-DAYS_PER_MONTH = 365.25 / 12.0

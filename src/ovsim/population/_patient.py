@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-from ..model import PARAMETERS, Site, check_overrides
+from ..model import Site, check_overrides
+from ..treatments import parameter_registry
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,10 @@ class Lesion:
 class Patient:
     """A (virtual or real) patient.
 
-    hsv1_seropositive: HSV-1 antibodies at baseline; stage (AJCC 7th), ecog, ldh_x_uln: covariates
-    carried for reporting and eligibility; parameters: model parameter overrides by name
-    (see ``ovsim.model.PARAMETERS``), e.g. ``{"bsa_m2": 1.7}``.
+    hsv1_seropositive: HSV-1 antibodies at baseline; bsa_m2: body surface area (m^2, scales GM-CSF
+    doses); stage (AJCC 7th), ecog, ldh_x_uln: covariates carried for reporting and eligibility;
+    parameters: model parameter overrides by name (``ovsim.treatments.parameter_registry()``: the
+    mechanisms' and treatments' parameters), e.g. ``{"kill_rate": 0.2}``.
     """
 
     patient_id: str
@@ -53,6 +55,7 @@ class Patient:
     ecog: int | None = None
     ldh_x_uln: float | None = None
     parameters: Mapping[str, float] = field(default_factory=dict)
+    bsa_m2: float = 1.9
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lesions", tuple(self.lesions))
@@ -62,7 +65,10 @@ class Patient:
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"lesions: lesion ids must be unique (repeated: {', '.join(dupes)})")
-        object.__setattr__(self, "parameters", MappingProxyType(check_overrides(self.parameters)))
+        if not (math.isfinite(self.bsa_m2) and 0.3 <= self.bsa_m2 <= 4.0):
+            raise ValueError(f"bsa_m2: expected a body surface area between 0.3 and 4 m^2 (got {self.bsa_m2!r})")
+        object.__setattr__(self, "parameters",
+                           MappingProxyType(check_overrides(self.parameters, parameter_registry())))
 
     @property
     def n_lesions(self) -> int:
@@ -76,4 +82,4 @@ class Patient:
 
     def parameter(self, name: str) -> float:
         """The patient's value of model parameter ``name`` (override or default)."""
-        return float(self.parameters.get(name, PARAMETERS[name].value))
+        return float(self.parameters.get(name, parameter_registry()[name].value))

@@ -11,13 +11,14 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from ..model import PARAMETERS, SITE_NAMES, Site
+from ..model import SITE_NAMES, Site
+from ..treatments import covariate_names, parameter_registry
 from ._patient import Lesion, Patient
 
 PATIENT_COLUMNS = ("patient_id", "stage", "ecog", "ldh_x_uln", "hsv1_seropositive")
 LESION_COLUMNS = ("patient_id", "lesion_id", "site", "longest_diameter_cm")
 _COVARIATES = {"patient_id", "index", "arm", "stage", "ecog", "ldh_x_uln", "hsv1_seropositive", "n_lesions", "n_occult",
-               "pool_patient_id"}
+               "pool_patient_id", "bsa_m2"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,10 +155,12 @@ def _to_patient(row: pd.Series, rows: pd.DataFrame) -> Patient:
         )
         for r in rows.itertuples(index=False)
     )
-    params = {name: float(row[name]) for name in PARAMETERS if name in row.index and pd.notna(row[name])}
+    params = {name: float(row[name]) for name in parameter_registry() if name in row.index and pd.notna(row[name])}
+    bsa = _opt(row.get("bsa_m2"))
     return Patient(
         str(row["patient_id"]), lesions, bool(row.get("hsv1_seropositive", True)),
         _opt_str(row.get("stage")), _opt_int(row.get("ecog")), _opt(row.get("ldh_x_uln")), params,
+        **({} if bsa is None else {"bsa_m2": bsa}),
     )
 
 
@@ -182,9 +185,10 @@ def _check_tables(patients: pd.DataFrame, lesions: pd.DataFrame, source: str) ->
         dup = patients.loc[patients["patient_id"].duplicated(), "patient_id"].iloc[0]
         raise ValueError(f"{source}: patients.patient_id: expected unique ids (repeated {dup!r})")
     for col in patients.columns:
-        if col not in _COVARIATES and col not in PARAMETERS:
+        registry = parameter_registry()
+        if col not in _COVARIATES and col not in registry and col not in covariate_names():
             raise ValueError(f"{source}: patients.{col}: unknown column (expected a covariate or a model parameter)")
-        if col in PARAMETERS:
+        if col in registry:
             vals = pd.to_numeric(patients[col], errors="coerce")  # NaN (empty) = model default
             given = patients[col].notna()
             if not (np.isfinite(vals[given]) & (vals[given] >= 0)).all():

@@ -11,6 +11,7 @@ h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 20px; margin: 34px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
 h3 { font-size: 16px; margin: 22px 0 8px; }
 .meta { color: var(--muted); margin: 0 0 8px; }
+ul.arms { padding-left: 18px; font-size: 14px; }
 nav { margin: 0 0 10px; font-size: 14px; }
 nav a { color: #0b5cad; text-decoration: none; }
 nav a:hover { text-decoration: underline; }

@@ -1,7 +1,12 @@
 """The virtual-trial report: one self-contained HTML file (inline CSS and SVG figures, no scripts).
 
     write_trial_report(path, endpoints=..., patients=..., assessments=..., lesions=..., km=...,
-                       design=..., published=...)
+                       design=..., published=..., arm_labels=..., description=...)
+
+The report knows nothing about a particular trial: arm names come from the endpoints, arm labels
+and the one-line description from the caller (``TrialResult.report`` passes the scenario's), and
+OPTiM's published values (``published``, passed in by the caller) are set beside the arms that
+carry OPTiM's arm names only.
 
 The file opens offline in any browser: figures are inline SVG (or base64 PNG), there is no
 JavaScript and no external URL. It is written atomically (temporary file, then ``os.replace``).
@@ -34,6 +39,7 @@ from ._trial_tables import (
     mapping_table,
     number,
     pct,
+    published_arms,
     subgroup_table,
 )
 
@@ -93,7 +99,8 @@ def _figure(key: str, title: str, caption: str, draw: Callable[[], Any], fmt: st
             f"<figcaption>{caption}</figcaption></figure>")
 
 
-#: kind -> (title, caption) of the report's figures, in report order; ``{seed}`` is filled in.
+#: kind -> (title, caption) of the report's figures, in report order; ``{seed}``, ``{km_published}`` and
+#: ``{lesions_published}`` are filled in (see ``figure_captions``).
 FIGURES = {
     "waterfall": ("Waterfall: best change in tumour burden",
                   ("Best percentage change from baseline in the sum of lesion products of diameters, one bar per "
@@ -108,14 +115,25 @@ FIGURES = {
                 "light = follow-up; black line = in response.")),
     "km": ("Kaplan\u2013Meier overall survival",
            ("Overall survival with 95% confidence bands, censoring ticks and numbers at risk; medians and the "
-           "hazard ratio (first arm vs last) with OPTiM's published values where the arms match.")),
+           "hazard ratio (first arm vs last){km_published}.")),
     "forest": ("Forest plot by stage",
                ("Hazard ratio for overall survival (log scale) and difference in durable response rate by AJCC "
                "stage; \u201cAll\u201d is the whole trial. Subgroups too small for an estimate are marked.")),
     "lesions": ("Lesion-level response",
                 ("Share of baseline lesions with a \u2265 50% decrease and with complete resolution, by category, "
-                "simulated (95% CI) beside OPTiM's published T-VEC-arm values (hatched).")),
+                "simulated (95% CI){lesions_published}.")),
 }
+
+
+def figure_captions(seed: int, published: dict | None, arms: list[str]) -> list[tuple[str, str, str]]:
+    """(kind, title, caption) of each figure, captions filled in for this trial's arms and targets."""
+    pub = targets_block(published)
+    km_pub = ", with OPTiM's published values for the arms of the same name" if published_arms(pub, arms) else ""
+    lesion_arms = [a for a in arms if isinstance(pub.get(f"lesion_level_{a}_arm"), dict)]
+    lesions_pub = (f", beside OPTiM's published values for the {', '.join(lesion_arms)} "
+                   f"arm{'s' if len(lesion_arms) > 1 else ''} (hatched)" if lesion_arms else "")
+    return [(k, t, c.format(seed=seed, km_published=km_pub, lesions_published=lesions_pub))
+            for k, (t, c) in FIGURES.items()]
 
 
 def draw_trial_figure(kind: str, *, endpoints: dict, patients: pd.DataFrame, assessments: pd.DataFrame,
@@ -145,17 +163,11 @@ def trial_figure(result: Any, kind: str = "km", *, published: dict | None = None
     """Figure ``kind`` (see FIGURES) of a trial result with ``endpoints``, ``patients``, ``assessments``,
     ``km`` and ``subgroup_comparisons`` attributes (``TrialResult``); its ``arms`` order if it has one.
 
-    ``published`` defaults to OPTiM's targets from ``ovsim.trial.published_targets()`` when available.
+    ``published``: OPTiM's targets to draw beside arms of the same name (``TrialResult.plot`` passes
+    ``ovsim.trial.published_targets()``); None draws the simulated values only.
     """
-    if published is None:
-        try:
-            from ..trial import published_targets as load_published
-
-            published = load_published()
-        except (ImportError, OSError, KeyError):
-            published = {}
     return draw_trial_figure(kind, endpoints=result.endpoints, patients=result.patients,
-                             assessments=result.assessments, km=result.km, published=published,
+                             assessments=result.assessments, km=result.km, published=published or {},
                              subgroup_comparisons=getattr(result, "subgroup_comparisons", None),
                              arms=list(getattr(result, "arms", None) or []) or None)
 
@@ -250,16 +262,39 @@ def _provenance(endpoints: dict) -> dict:
     return out
 
 
+def _header(title: str, description: str | None, arms: list[str], arm_labels: dict[str, str],
+            endpoints: dict) -> str:
+    """The header: title, the trial's one-line description (default: its arms), version and seed, and
+    the arms' labels where given."""
+    text = description or (("Virtual trial: " + " vs ".join(arms)) if arms else "Virtual trial")
+    version = esc(endpoints.get("ovsim_version", DASH))
+    out = (f'<h1>{esc(title)}</h1><p class="meta">{esc(text)} \u00b7 ovsim {version} \u00b7 '
+           f"seed {esc(endpoints.get('seed'))}</p>")
+    labelled = [(a, str(arm_labels[a])) for a in arms if arm_labels.get(a)]
+    if labelled:
+        out += ('<ul class="meta arms">'
+                + "".join(f"<li><strong>{esc(a)}</strong>: {esc(label)}</li>" for a, label in labelled) + "</ul>")
+    return out
+
+
 def render_trial_report(*, endpoints: dict, patients: pd.DataFrame, assessments: pd.DataFrame,
-                        lesions: pd.DataFrame, km: dict[str, pd.DataFrame], design: dict, published: dict,
-                        subgroup_comparisons: dict | None = None, calibration: pd.DataFrame | None = None,
-                        figure_format: str = "svg") -> str:
+                        lesions: pd.DataFrame, km: dict[str, pd.DataFrame], design: dict,
+                        published: dict | None = None, arm_labels: dict[str, str] | None = None,
+                        description: str | None = None, subgroup_comparisons: dict | None = None,
+                        calibration: pd.DataFrame | None = None, figure_format: str = "svg") -> str:
     """The report as one HTML string (see ``write_trial_report`` for the inputs)."""
     published = published or {}
     arms = arm_list(list((endpoints.get("arms") or {}).keys()), patients["arm"], km.keys())
     scenario = str(endpoints.get("scenario", DASH))
     seed = int(num(endpoints.get("seed")) or 0)
-    figures = [(k, t, c.format(seed=seed)) for k, (t, c) in FIGURES.items()]
+    figures = figure_captions(seed, published, arms)
+    pub_arms = published_arms(published, arms)
+    note = '<p class="note">Simulated values: estimate (95% CI), events/n.'
+    if pub_arms:
+        note += (" OPTiM: published values (Andtbacka et al. J Clin Oncol 2015; lesion level: Ann Surg Oncol "
+                 f"2016), shown beside the arms named as in OPTiM ({esc(', '.join(pub_arms))}); {DASH} where "
+                 "nothing was published.")
+    note += "</p>"
 
     def draw(kind: str) -> Callable[[], Any]:
         return lambda: draw_trial_figure(kind, endpoints=endpoints, patients=patients, assessments=assessments,
@@ -273,9 +308,7 @@ def render_trial_report(*, endpoints: dict, patients: pd.DataFrame, assessments:
                       + "<h3>Comparisons</h3>" + comparisons_table(endpoints, published, arms)
                       + "<h3>By stage</h3>" + subgroup_table(endpoints, subgroup_comparisons, arms)
                       + "<h3>Lesion-level response</h3>" + lesion_table(endpoints, published, lesions, arms)
-                      + f'<p class="note">Simulated values: estimate (95% CI), events/n. OPTiM: published '
-                        f"values (Andtbacka et al. J Clin Oncol 2015; lesion level: Ann Surg Oncol 2016); "
-                        f"{DASH} where nothing was published for an arm of that name.</p>"),
+                      + note),
         "figures": "".join(_figure(k, t, esc(c), draw(k), figure_format) for k, t, c in figures),
         "failed": _failed(endpoints, patients, arms),
         "provenance": mapping_table(_provenance(endpoints)),
@@ -291,23 +324,26 @@ def render_trial_report(*, endpoints: dict, patients: pd.DataFrame, assessments:
             '<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>"
-            f'<header><h1>{esc(title)}</h1><p class="meta">Virtual reproduction of OPTiM (T-VEC vs GM-CSF in '
-            f"advanced melanoma) \u00b7 ovsim {version} \u00b7 seed {esc(endpoints.get('seed'))}</p>"
+            f"<header>{_header(title, description, arms, arm_labels or {}, endpoints)}"
             f'<nav>{nav}</nav></header>{html_sections}'
             f'<footer>Generated by ovsim {version}. Self-contained report: inline figures, no scripts, '
             "no external resources.</footer></main></body></html>\n")
 
 
 def write_trial_report(path: Path, *, endpoints: dict, patients: pd.DataFrame, assessments: pd.DataFrame,
-                       lesions: pd.DataFrame, km: dict[str, pd.DataFrame], design: dict, published: dict,
-                       subgroup_comparisons: dict | None = None, calibration: pd.DataFrame | None = None,
-                       figure_format: str = "svg") -> Path:
+                       lesions: pd.DataFrame, km: dict[str, pd.DataFrame], design: dict,
+                       published: dict | None = None, arm_labels: dict[str, str] | None = None,
+                       description: str | None = None, subgroup_comparisons: dict | None = None,
+                       calibration: pd.DataFrame | None = None, figure_format: str = "svg") -> Path:
     """Write the trial report to ``path`` (HTML, atomically) and return the path.
 
     ``endpoints``: the endpoints.json mapping; ``patients`` (one row per patient), ``assessments``
     (one row per patient and assessment; times in days), ``lesions`` (one row per baseline lesion);
     ``km``: Kaplan-Meier table per arm (months); ``design``: free-form mapping shown as a table;
-    ``published``: OPTiM's targets (optim.yaml's ``targets:`` block or the whole file);
+    ``published``: OPTiM's targets (optim.yaml's ``targets:`` block or the whole file), shown beside the
+    arms of the same name only; None or {} (the default) gives a report of the simulated values alone;
+    ``arm_labels``: ``{arm: label}`` shown under the title (a scenario's arm labels); ``description``:
+    one line under the title (a scenario's description; default "Virtual trial: <arm> vs <arm>");
     ``subgroup_comparisons``: per-stage comparisons for the forest plot; ``calibration``: optional
     table shown as its own section. ``figure_format``: "svg" (default) or "png".
     """
@@ -315,8 +351,9 @@ def write_trial_report(path: Path, *, endpoints: dict, patients: pd.DataFrame, a
         raise ValueError(f"figure_format must be 'svg' or 'png', not {figure_format!r}")
     path = Path(path)
     text = render_trial_report(endpoints=endpoints, patients=patients, assessments=assessments, lesions=lesions,
-                               km=km, design=design, published=published,
-                               subgroup_comparisons=subgroup_comparisons, calibration=calibration,
+                               km=km, design=design, published=published, arm_labels=arm_labels,
+                               description=description, subgroup_comparisons=subgroup_comparisons,
+                               calibration=calibration,
                                figure_format=figure_format)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -101,6 +101,25 @@ def published_cell(pub: dict, key: str, arm: str) -> str:
     return text
 
 
+def published_arms(published: dict | None, arms: list[str]) -> list[str]:
+    """The arms (in ``arms`` order) for which OPTiM's targets publish a per-arm endpoint the report shows
+    (the rows of ``ARM_ENDPOINTS``, median overall survival, lesion-level response) under that arm's name."""
+    pub = targets_block(published)
+    named: set[str] = set()
+    for key, _, _ in ARM_ENDPOINTS:
+        block = (pub.get("overall_survival") or {}).get("median_months") if key == "median_overall_survival_months" \
+            else pub.get(key)
+        if isinstance(block, dict):
+            named.update(k for k, v in block.items() if isinstance(v, dict))
+    named.update(a for a in arms if isinstance(pub.get(f"lesion_level_{a}_arm"), dict))
+    return [a for a in arms if a in named]
+
+
+def published_pair(published: dict | None, arms: list[str]) -> bool:
+    """Whether OPTiM's targets can be set beside the between-arm comparisons (first arm vs last)."""
+    return len(arms) >= 2 and published_arms(published, [arms[0], arms[-1]]) == [arms[0], arms[-1]]
+
+
 def table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
     """An HTML table; header cells are escaped here, body cells must already be HTML."""
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
@@ -109,23 +128,28 @@ def table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
 
 
 def endpoints_table(endpoints: dict, published: dict, arms: list[str]) -> str:
-    """Per-arm endpoints: simulated value (95% CI) beside OPTiM's published value."""
+    """Per-arm endpoints: simulated value (95% CI), beside OPTiM's published value for arms of OPTiM's names."""
     pub = targets_block(published)
+    with_pub = set(published_arms(pub, arms))
     header = ["Endpoint"]
     for arm in arms:
-        header += [f"{arm}: simulated (95% CI)", f"{arm}: OPTiM"]
+        header += [f"{arm}: simulated (95% CI)"] + ([f"{arm}: OPTiM"] if arm in with_pub else [])
     ep = endpoints.get("arms") or {}
-    rows = [["Patients (n)"] + [c for a in arms for c in (esc(ep.get(a, {}).get("n")), _published_n(pub, a))]]
+
+    def cells(arm: str, simulated: str, published_value: str) -> list[str]:
+        return [simulated, published_value] if arm in with_pub else [simulated]
+
+    rows = [["Patients (n)"] + [c for a in arms for c in cells(a, esc(ep.get(a, {}).get("n")), _published_n(pub, a))]]
     for key, label, kind in ARM_ENDPOINTS:
         row = [esc(label)]
         for arm in arms:
-            row += [value_cell((ep.get(arm) or {}).get(key), kind), published_cell(pub, key, arm)]
+            row += cells(arm, value_cell((ep.get(arm) or {}).get(key), kind), published_cell(pub, key, arm))
         rows.append(row)
     for m in LANDMARKS:
         row = [f"Overall survival at {m} months"]
         for arm in arms:
             entry = ((ep.get(arm) or {}).get("overall_survival_at_months") or {}).get(m)
-            row += [rate_cell(entry), DASH]
+            row += cells(arm, rate_cell(entry), DASH)
         rows.append(row)
     return table(header, rows, "endpoints")
 
@@ -156,24 +180,28 @@ def p_text(p: Any) -> str:
 
 
 def comparisons_table(endpoints: dict, published: dict, arms: list[str]) -> str:
-    """Between-arm comparisons (first arm vs last) with p-value, method and OPTiM's value if published."""
+    """Between-arm comparisons (first arm vs last) with p-value and method; OPTiM's value beside them
+    when both arms carry OPTiM's arm names."""
     pub = targets_block(published)
     comps = endpoints.get("comparisons") or {}
     first, last = (arms[0], arms[-1]) if len(arms) >= 2 else ("", "")
+    with_pub = published_pair(pub, arms)
     rows = []
     for key, label, kind in COMPARISONS + tuple((k, k.replace("_", " "), "ratio") for k in comps
                                                 if k not in {c[0] for c in COMPARISONS}):
         entry = comps.get(key)
-        if key == "hazard_ratio_os":
-            p_entry = (pub.get("overall_survival") or {}).get(f"hazard_ratio_{first}_vs_{last}")
-        else:
-            p_entry = pub.get(f"{key}_{first}_vs_{last}")
-        rows.append([esc(label), comparison_cell(entry, kind),
-                     p_text(entry.get("p_value")) if isinstance(entry, dict) else DASH,
-                     esc(entry.get("method")) if isinstance(entry, dict) else DASH,
-                     comparison_cell(p_entry, kind)])
+        row = [esc(label), comparison_cell(entry, kind),
+               p_text(entry.get("p_value")) if isinstance(entry, dict) else DASH,
+               esc(entry.get("method")) if isinstance(entry, dict) else DASH]
+        if with_pub:
+            if key == "hazard_ratio_os":
+                p_entry = (pub.get("overall_survival") or {}).get(f"hazard_ratio_{first}_vs_{last}")
+            else:
+                p_entry = pub.get(f"{key}_{first}_vs_{last}")
+            row.append(comparison_cell(p_entry, kind))
+        rows.append(row)
     head = f"Comparison ({first} vs {last})" if first else "Comparison"
-    return table([head, "Simulated (95% CI)", "p", "Method", "OPTiM"], rows, "comparisons")
+    return table([head, "Simulated (95% CI)", "p", "Method"] + (["OPTiM"] if with_pub else []), rows, "comparisons")
 
 
 def subgroup_table(endpoints: dict, subgroup_comparisons: dict | None, arms: list[str]) -> str:

@@ -77,10 +77,10 @@ class TrialResult:
                          "ci95": e["median_overall_survival_months"]["ci95"], "published": os_pub.get("value")})
         hr = self.endpoints["comparisons"].get("hazard_ratio_os")
         if hr:
-            rows.append({"arm": f"{self.arms[0]} vs {self.arms[-1]}", "endpoint": "hazard ratio, overall survival",
-                         "simulated": hr["value"], "ci95": hr["ci95"],
-                         "published": pub["overall_survival"]["hazard_ratio_tvec_vs_gmcsf"]["value"]
-                         if self.arms[0] == "tvec" and self.arms[-1] == "gmcsf" else None})
+            first, last = self.arms[0], self.arms[-1]
+            pub_hr = pub["overall_survival"].get(f"hazard_ratio_{first}_vs_{last}") or {}
+            rows.append({"arm": f"{first} vs {last}", "endpoint": "hazard ratio, overall survival",
+                         "simulated": hr["value"], "ci95": hr["ci95"], "published": pub_hr.get("value")})
         return pd.DataFrame(rows)
 
     def design(self) -> dict[str, Any]:
@@ -115,14 +115,20 @@ class TrialResult:
                 self.report(tmp / "report.html")
         return out
 
+    @property
+    def arm_labels(self) -> dict[str, str]:
+        """Each arm's label from the scenario (empty where the scenario gives none)."""
+        return {arm: spec.label for arm, spec in self.scenario.arms.items()}
+
     def report(self, path: str | Path) -> Path:
-        """The self-contained HTML report."""
+        """The self-contained HTML report: the scenario's arm names, labels and description, and OPTiM's
+        published values beside the arms named as in OPTiM."""
         from ..report import write_trial_report
 
-        patients = self.patients.copy()
         return write_trial_report(
-            Path(path), endpoints=self.endpoints, patients=patients, assessments=self.assessments,
+            Path(path), endpoints=self.endpoints, patients=self.patients.copy(), assessments=self.assessments,
             lesions=self.lesions, km=self.km, design=self.design(), published=published_targets()["targets"],
+            arm_labels=self.arm_labels, description=self.scenario.description or None,
             subgroup_comparisons=self.subgroup_comparisons, calibration=_calibration_table(self.extra.get("calibration")),
         )
 
@@ -130,7 +136,7 @@ class TrialResult:
         """One of the report's figures: ``km``, ``waterfall``, ``spider``, ``swimmer``, ``forest``, ``lesions``."""
         from ..report import trial_figure
 
-        return trial_figure(self, kind)
+        return trial_figure(self, kind, published=published_targets()["targets"])
 
 
 def _calibration_table(table: pd.DataFrame | None) -> pd.DataFrame | None:

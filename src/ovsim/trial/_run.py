@@ -144,7 +144,7 @@ def assess_arms(sc: TrialScenario, seed: int, populations: dict[str, Population]
 def _injected(doses: pd.DataFrame) -> set[str]:
     if doses.empty or "VOL_ML" not in doses:
         return set()
-    given = doses[(doses["DRUG"] == "TVEC") & (doses["VOL_ML"] > 0)]
+    given = doses[(doses["LESION_ID"].astype(str) != "") & (doses["AMT"] > 0)]  # intralesional doses, any drug
     return set(given["LESION_ID"].astype(str))
 
 
@@ -202,9 +202,10 @@ def assess_arm(sc: TrialScenario, seed: int, arm: str, pop: Population, res: Any
     patients["kg_per_day"], patients["ks_per_day"] = kg, ks
     patients["os_months"], patients["os_event"] = os_obs, os_event
     patients["treatment_end_day"] = _treatment_end_day(res.doses, p["patient_id"].to_numpy())
-    patients["tvec_visits"] = (res.doses[(res.doses.DRUG == "TVEC") & (res.doses.VOL_ML > 0)]
-                               .groupby("ID")["TIME"].nunique().reindex(p["patient_id"]).fillna(0).to_numpy(dtype=int)
-                               if not res.doses.empty else 0)
+    given = res.doses[res.doses["AMT"] > 0] if not res.doses.empty else res.doses
+    for drug, rows in given.groupby("DRUG"):  # dosing days per drug: tvec_visits, gmcsf_visits, ...
+        patients[f"{str(drug).lower()}_visits"] = (rows.groupby("ID")["TIME"].nunique().reindex(p["patient_id"])
+                                                   .fillna(0).to_numpy(dtype=int))
 
     n_p, n_v = primary.response.shape
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -12,13 +12,13 @@ import hashlib
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .._errors import read_yaml, validated
-from ..regimen import GmcsfRegimen, LabelPolicy
+from ..treatments import Regimen, RegimenError, parse_regimen
 from ._eligibility import Eligibility
 from ._survival_spec import SurvivalModel, calibrated_survival_model
 
@@ -27,47 +27,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class _Gmcsf(_Strict):
-    dose_ug_per_m2_per_day: float = Field(125.0, ge=0)
-    days_on: float = Field(14.0, gt=0)
-    cycle_days: float = Field(28.0, gt=0)
-    max_months: float | None = Field(None, gt=0)
-
-
-class _Tvec(_Strict):
-    min_months: float = Field(6.0, ge=0)
-    max_months: float | None = None
-    extend_months_if_responding: float = Field(0.0, ge=0)
-    stop_on_progression: bool = False
-
-
-class RegimenSpec(_Strict):
-    """``tvec``: ``label`` (the label alone), ``optim`` (OPTiM's duration rules) or explicit options;
-    ``gmcsf``: the comparator's schedule. Either, both (combination) or neither (untreated)."""
-
-    tvec: Literal["label", "optim"] | _Tvec | None = None
-    gmcsf: _Gmcsf | None = None
-
-    def build(self, detection_limit_cm: float) -> tuple[LabelPolicy | GmcsfRegimen, ...]:
-        """The engine's regimen objects."""
-        out: list[LabelPolicy | GmcsfRegimen] = []
-        if self.tvec == "label":
-            out.append(LabelPolicy(detection_limit_cm=detection_limit_cm))
-        elif self.tvec == "optim":
-            o = LabelPolicy.optim()
-            out.append(LabelPolicy(o.min_months, o.max_months, o.extend_months_if_responding,
-                                   o.stop_on_progression, detection_limit_cm))
-        elif self.tvec is not None:
-            out.append(LabelPolicy(**self.tvec.model_dump(), detection_limit_cm=detection_limit_cm))
-        if self.gmcsf is not None:
-            out.append(GmcsfRegimen(**self.gmcsf.model_dump()))
-        return tuple(out)
-
-
 class ArmSpec(_Strict):
-    n: int = Field(ge=1)
+    """``regimen``: ``{treatment: options}`` (one schema for patient files, scenarios and the CLI; see
+    ``ovsim.treatments.parse_regimen``); ``{}`` is an untreated arm."""
+
+    n: int = Field(ge=1, le=1_000_000)
     label: str = ""
-    regimen: RegimenSpec
+    regimen: dict[str, Any]
 
 
 class AssessmentSpec(_Strict):
@@ -139,9 +105,13 @@ class TrialScenario(_Strict):
             out[k] += 1
         return out
 
-    def regimens(self) -> dict[str, tuple[LabelPolicy | GmcsfRegimen, ...]]:
-        """Each arm's engine regimen."""
-        return {k: a.regimen.build(self.assessment.detection_limit_cm) for k, a in self.arms.items()}
+    def regimens(self) -> dict[str, Regimen]:
+        """Each arm's regimen; T-VEC sees lesions from the assessment's detection limit unless told otherwise.
+
+        Raises :class:`~ovsim.treatments.RegimenError` (one line, ``arms.<arm>.regimen.<field>``)."""
+        limit = {"detection_limit_cm": self.assessment.detection_limit_cm}
+        return {k: parse_regimen(a.regimen, f"arms.{k}.regimen").with_defaults(tvec=limit)
+                for k, a in self.arms.items()}
 
     def digest(self) -> str:
         """SHA-256 of the scenario's canonical JSON (provenance)."""
@@ -152,7 +122,12 @@ def load_scenario(path: str | Path | None = None) -> TrialScenario:
     """The scenario in ``path`` (YAML), or the shipped OPTiM reference when ``None``."""
     if path is None:
         return _reference()
-    return validated(TrialScenario, read_yaml(Path(path)), str(path))
+    scenario = validated(TrialScenario, read_yaml(Path(path)), str(path))
+    try:
+        scenario.regimens()
+    except RegimenError as err:
+        raise ValueError(f"{path}: {err}") from None
+    return scenario
 
 
 @functools.cache

@@ -1,0 +1,41 @@
+"""Treatments as modules: T-VEC (label policy), subcutaneous GM-CSF, and any registered addition.
+
+A treatment declares its model part (PK states, parameters, the terms through which it acts), its regimen
+options, its dosing (by schedule or by a state-dependent policy) and its dose records. Regimens name
+treatments from the registry: ``parse_regimen({"tvec": "optim", "gmcsf": {}})``.
+"""
+
+from ._protocol import Options, PolicyDosing, ScheduledDosing, Treatment
+from ._regimen import Regimen, RegimenError, parse_regimen
+from ._registry import (
+    covariate_names,
+    full_model,
+    model_for,
+    parameter_registry,
+    register,
+    treatment,
+    treatment_names,
+)
+from .gmcsf import GMCSF, GmcsfOptions
+from .tvec import TVEC, TvecOptions
+
+__all__ = [
+    "GMCSF",
+    "GmcsfOptions",
+    "Options",
+    "PolicyDosing",
+    "Regimen",
+    "RegimenError",
+    "ScheduledDosing",
+    "TVEC",
+    "Treatment",
+    "TvecOptions",
+    "covariate_names",
+    "full_model",
+    "model_for",
+    "parameter_registry",
+    "parse_regimen",
+    "register",
+    "treatment",
+    "treatment_names",
+]
