@@ -6,7 +6,7 @@ import pytest
 
 from conftest import EXAMPLES
 from ovsim.io import InputFileError, load_patient
-from ovsim.regimen import GmcsfRegimen, LabelPolicy
+from ovsim.regimen import LabelPolicy
 
 GOOD = """
 patient: {id: P, hsv1_seropositive: false}
@@ -18,9 +18,9 @@ lesions:
 
 def test_examples_load():
     ref = load_patient(EXAMPLES / "patient_reference.yaml")
-    assert ref.patient.n_lesions == 5 and isinstance(ref.regimen[0], LabelPolicy)
+    assert ref.patient.n_lesions == 5 and ref.regimen.names == ("tvec",)
     gm = load_patient(EXAMPLES / "patient_gmcsf.yaml")
-    assert isinstance(gm.regimen[0], GmcsfRegimen) and gm.patient.parameter("bsa_m2") == 1.8
+    assert gm.regimen.names == ("gmcsf",) and gm.patient.bsa_m2 == 1.8
 
 
 def test_defaults(tmp_path):
@@ -28,14 +28,23 @@ def test_defaults(tmp_path):
     f.write_text(GOOD)
     s = load_patient(f)
     assert s.horizon_days == 730 and s.output_every_days == 1
-    assert s.regimen == (LabelPolicy(),)
+    assert s.regimen.names == ("tvec",) and s.regimen.policy()[1].policy == LabelPolicy()
     assert not s.patient.hsv1_seropositive
 
 
 def test_optim_rules(tmp_path):
     f = tmp_path / "p.yaml"
     f.write_text(GOOD + "regimen: {tvec: {rules: optim}}\n")
-    assert load_patient(f).regimen == (LabelPolicy.optim(),)
+    assert load_patient(f).regimen.policy()[1].policy == LabelPolicy.optim()
+
+
+def test_combination_and_untreated_regimens(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text(GOOD + "regimen: {tvec: optim, gmcsf: {days_on: 7}}\n")
+    both = load_patient(f).regimen
+    assert both.names == ("tvec", "gmcsf") and both.scheduled()[0][1].regimen.days_on == 7
+    f.write_text(GOOD + "regimen: {}\n")
+    assert load_patient(f).regimen.names == ()
 
 
 @pytest.mark.parametrize(
@@ -46,7 +55,11 @@ def test_optim_rules(tmp_path):
          "greater than 0"),
         (GOOD.replace("longest_diameter_cm: 2", "longest_diameter_cm: two"), "lesions[0].longest_diameter_cm",
          "valid number"),
-        (GOOD.replace("site: nodal", "site: lung"), "lesions", "at least one lesion with site cutaneous"),
+        (GOOD.replace("site: nodal", "site: lung"), "lesions", "T-VEC needs at least one injectable"),
+        (GOOD + "parameters: {bsa_m2: 1.8}\n", "parameters.bsa_m2", "is a covariate"),
+        (GOOD + "regimen: {aspirin: {}}\n", "regimen.aspirin", "unknown treatment"),
+        (GOOD + "regimen: {gmcsf: {days_on: 30}}\n", "regimen.gmcsf.days_on", "expected <= cycle_days"),
+        (GOOD + "regimen: {tvec: {min_months: .inf}}\n", "regimen.tvec.min_months", "finite"),
         (GOOD + "parameters: {burst: 3}\n", "parameters.burst", "unknown parameter"),
         (GOOD + "parameters: {burst_size: -3}\n", "parameters.burst_size", ">= 0"),
         (GOOD + "horizon: 3\n", "horizon", "unknown field"),

@@ -37,7 +37,9 @@ def test_reference_scenario_is_optim():
     sc = load_scenario()
     assert sc.name == "optim" and list(sc.arms) == ["tvec", "gmcsf"]
     assert sc.arm_sizes() == {"tvec": 295, "gmcsf": 141} and sc.n_patients == 436
-    tvec, gmcsf = sc.regimens()["tvec"][0], sc.regimens()["gmcsf"][0]
+    arms = sc.regimens()
+    assert arms["tvec"].names == ("tvec",) and arms["gmcsf"].names == ("gmcsf",)
+    tvec, gmcsf = arms["tvec"].policy()[1].policy, arms["gmcsf"].scheduled()[0][1].regimen
     assert (tvec.min_months, tvec.max_months, tvec.extend_months_if_responding, tvec.stop_on_progression) == (6, 12, 6, True)
     assert (gmcsf.dose_ug_per_m2_per_day, gmcsf.days_on, gmcsf.cycle_days) == (125.0, 14, 28)
     assert sc.assessment.durable_months == 6.0 and sc.assessment.onset_within_months == 12.0

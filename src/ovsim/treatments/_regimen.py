@@ -92,6 +92,9 @@ def parse_regimen(raw: Any, where: str = "regimen") -> Regimen:
         try:
             items.append((t, t.parse(options)))
         except ValidationError as err:
+            e = err.errors(include_url=False)[0]
+            if not e["loc"]:  # a check across fields: its message starts with the field it names
+                raise RegimenError(f"{where}.{name}.{e['msg'].removeprefix('Value error, ')}") from None
             raise RegimenError(f"{where}.{name}.{first_error(err)}") from None
         except ValueError as err:
             raise RegimenError(f"{where}.{name}: {err}") from None
