@@ -28,7 +28,8 @@ class ScipyBackend:
         self.name = "scipy" if method == "LSODA" else f"scipy-{method.lower()}"
 
     def solve(self, batch: BatchInputs, options: SolverOptions) -> RawSolution:
-        outs = [self._one(batch, i, options) for i in range(batch.n_patients)]
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # a failed patient is flagged, not warned
+            outs = [self._one(batch, i, options) for i in range(batch.n_patients)]
         record = {k: np.stack([o["record"][k] for o in outs]) for k in (outs[0]["record"] if outs else {})}
         return RawSolution(
             np.stack([o["states"][batch.grid_index] for o in outs]) if outs else np.zeros((0, 0, 0)),

@@ -81,7 +81,8 @@ def chunk_tables(chunk: Population, model: ModelDefinition, inputs: PatientInput
                for i in np.nonzero(ok)[0]]
     widen = lambda a, fill: np.concatenate(  # noqa: E731
         [a, np.full(a.shape[:-1] + (width - a.shape[-1],), fill, dtype=a.dtype)], axis=-1)
-    part = {"patient_id": ids, "diameter": widen(diameter, 0.0), "systemic": systemic,
+    wide = np.where(ok[:, None, None], widen(diameter, 0.0), np.nan)  # a failed patient is NaN in every slot
+    part = {"patient_id": ids, "diameter": wide, "systemic": systemic,
             "lesion_id": widen(lesion_id, ""), "site": widen(site, ""), "has_lesion": widen(has, False)}
     return part, status, combine_records(*records)
 
