@@ -106,6 +106,10 @@ def main() -> None:
     ap.add_argument("--scipy-only", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
+    if a.one is not None or a.scipy_only is not None:
+        import ovsim
+
+        ovsim.configure_jax()  # each child process is an entry point
     if a.one is not None:
         print(json.dumps(run_jax(a.one, a.chunk, a.rtol, a.atol, a.workers)))
         return

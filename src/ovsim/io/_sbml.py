@@ -95,7 +95,6 @@ def patient_sbml(patient: Any, regimen: Any, doses: pd.DataFrame, horizon_days: 
     lesions = list(patient.lesions)
     n, slots = len(lesions), n_slots_for(len(lesions))
     inputs = population_inputs(patient_population(patient), d, slots)
-    nl = d.n_lesion_states
     lesion_level = sorted(d.lesion_level)
     systemic = [*d.patient_names(), *(s.name for s in d.systemic_states),
                 *(q for q, v in d.quantities.items() if v.level != "lesion")]
@@ -137,7 +136,7 @@ def patient_sbml(patient: Any, regimen: Any, doses: pd.DataFrame, horizon_days: 
             params.append(_parameter(sid(name, j), name + where(j), value, unit_id(name), True, c.description,
                                      f"covariate ({c.level}); ovsim covariate {name}"))
     y0 = inputs.y0[0]
-    events, input_rates = _dose_events(doses, d, regimen, slots, lesions, sid, book, horizon_days)
+    events, input_rates = _dose_events(doses, d, regimen, lesions, sid, book, horizon_days)
     for name, s in d.states.items():
         for j in (range(n) if s.level == "lesion" else [None]):
             target = sid(name, j)
@@ -199,31 +198,39 @@ def _fresh(used: set[str]):
     return fresh
 
 
-def _dose_events(doses: pd.DataFrame, d: Any, regimen: Any, slots: int, lesions: list, sid: Any, book: UnitBook,
+def _dose_events(doses: pd.DataFrame, d: Any, regimen: Any, lesions: list, sid: Any, book: UnitBook,
                  horizon_days: float) -> tuple[dict[float, list[tuple[str, str]]], dict[str, str]]:
-    """({time: [(variable, MathML of its new value)]}, {target id: input-rate id}) from the dose records."""
+    """({time: [(variable, MathML of its new value)]}, {target id: input-rate id}) from the dose records.
+
+    A record's state is its treatment's target (by ``DRUG``), in lesion ``LESION_ID`` for a lesion state;
+    ``CMT`` is checked against it within the lesion block (so records of a cohort, whose state vectors
+    are padded to the chunk's lesion slots, replay as well as a single patient's).
+    """
     policy = regimen.policy()
     fraction = {policy[0].drug: policy[1].fraction} if policy is not None and policy[1].fraction else {}
-    nl = d.n_lesion_states
+    target_of = {t.drug: dosing.target for t, dosing in regimen.dosings()}
+    lesion_index = {les.lesion_id: j for j, les in enumerate(lesions)}
+    position = {s.name: k for k, s in enumerate(d.lesion_states)}
     bolus: dict[tuple[float, str, str | None, str], float] = defaultdict(float)
     infusions: dict[tuple[str, str], list[tuple[float, float, float]]] = defaultdict(list)
     for row in doses.itertuples(index=False):
-        k, t = int(row.CMT) - 1, round(float(row.TIME), 9)
+        t = round(float(row.TIME), 9)
         if not 0 <= t < horizon_days:
             raise ValueError(f"dose record at day {t:g}: outside the horizon 0-{horizon_days:g} days")
-        if k < slots * nl:
-            j, s = divmod(k, nl)
-            if j >= len(lesions) or (row.LESION_ID and row.LESION_ID != lesions[j].lesion_id):
-                raise ValueError(f"dose record CMT {row.CMT}: not lesion {row.LESION_ID!r} of this patient")
-            state, target = d.lesion_states[s], sid(d.lesion_states[s].name, j)
-        elif k - slots * nl < d.n_systemic_states:
-            state = d.systemic_states[k - slots * nl]
-            target = state.name
+        if row.DRUG not in target_of:
+            raise ValueError(f"dose record of {row.DRUG!r}: not a treatment of the regimen ({', '.join(target_of)})")
+        state = d.states[target_of[row.DRUG]]
+        if state.level == "lesion":
+            j = lesion_index.get(row.LESION_ID)
+            if j is None or (int(row.CMT) - 1) % d.n_lesion_states != position[state.name]:
+                raise ValueError(f"dose record of {row.DRUG} on day {t:g}: lesion {row.LESION_ID!r} (CMT {row.CMT}) "
+                                 f"is not a {state.name} of this patient")
+            target = sid(state.name, j)
         else:
-            raise ValueError(f"dose record CMT {row.CMT}: outside the state vector")
+            target = state.name
         if float(row.RATE) > 0:
-            infusions[(target, state.units)].append((t, round(t + float(row.AMT) / float(row.RATE), 9),
-                                                     float(row.RATE)))
+            end = round(t + float(row.AMT) / float(row.RATE), 9)
+            infusions[(target, state.units)].append((t, end, float(row.RATE)))
         else:
             bolus[(t, target, fraction.get(row.DRUG), state.units)] += float(row.AMT)
     events: dict[float, list[tuple[str, str]]] = defaultdict(list)

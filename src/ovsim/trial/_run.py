@@ -138,7 +138,10 @@ def assess_arms(sc: TrialScenario, seed: int, populations: dict[str, Population]
         doses = results[arm].doses.copy()
         doses.insert(0, "ARM", arm)
         frames["doses"].append(doses)
-    return {k: pd.concat(v, ignore_index=True) for k, v in frames.items()}
+    out = {k: pd.concat(v, ignore_index=True) for k, v in frames.items()}
+    visits = [c for c in out["patients"].columns if c.endswith("_visits")]
+    out["patients"][visits] = out["patients"][visits].fillna(0).astype(int)  # a drug not given in an arm: 0 days
+    return out
 
 
 def _injected(doses: pd.DataFrame) -> set[str]:
