@@ -16,7 +16,7 @@ def simulate(
     patient_file: Path = typer.Argument(..., help="Patient YAML file (see examples/patient_reference.yaml)."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for the results (created if missing)."),
     table_format: str = typer.Option("parquet", "--format", help="Trajectory tables: parquet or csv."),
-    backend: str = typer.Option("jax", help="Engine: jax (compiled) or scipy (reference loop)."),
+    backend: str = typer.Option("jax", help="Backend: jax (compiled), scipy (reference loop) or another registered one."),
 ) -> None:
     """Simulate one patient and write trajectories, dose records and a plot."""
     from ..io import TABLE_FORMATS, InputFileError, atomic_output_dir, load_patient, write_patient_result
@@ -24,8 +24,10 @@ def simulate(
     console = Console(stderr=True)
     if table_format not in TABLE_FORMATS:
         fail(f"--format: expected one of {', '.join(TABLE_FORMATS)} (got {table_format!r})")
-    if backend not in ("jax", "scipy"):
-        fail(f"--backend: expected jax or scipy (got {backend!r})")
+    from ..engine import backend_names
+
+    if backend not in backend_names():
+        fail(f"--backend: expected one of {', '.join(backend_names())} (got {backend!r})")
     try:
         scenario = load_patient(patient_file)
     except InputFileError as err:

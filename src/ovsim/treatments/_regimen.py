@@ -89,6 +89,10 @@ def parse_regimen(raw: Any, where: str = "regimen") -> Regimen:
             t = treatment(str(name))
         except KeyError as err:
             raise RegimenError(f"{where}.{name}: {err.args[0]}") from None
+        shorthand = isinstance(options, str) and bool(t.shorthand) and options in t.shorthand
+        if not (options is None or isinstance(options, Mapping) or shorthand):
+            names = f" or one of {', '.join(t.shorthand)}" if t.shorthand else ""
+            raise RegimenError(f"{where}.{name}: expected a mapping of options{names} (got {options!r})")
         try:
             items.append((t, t.parse(options)))
         except ValidationError as err:
