@@ -20,10 +20,10 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "model.md"
 
 def _definition():
     """The model definition documented in docs/model.md (the one place that chooses it): the mechanisms
-    and every registered treatment."""
-    from ovsim.treatments import full_model
+    and the treatments that ship with ovsim."""
+    from ovsim.treatments import builtin_model
 
-    return full_model()
+    return builtin_model()
 
 
 def blocks() -> dict[str, str]:

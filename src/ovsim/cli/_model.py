@@ -1,11 +1,16 @@
-"""``ovsim model --describe``: the model definition's states, parameters and mechanisms as tables.
+"""``ovsim model --describe``: the model definition's states, parameters and mechanisms as tables;
+``ovsim model --sbml PATIENT.yaml -o OUT.xml``: one patient's model as SBML, with the doses ovsim gives it.
 
-Only the model definition (sympy) and rich load here (no JAX), so the command starts fast.
+Only the model definition (sympy) and rich load for ``--describe`` (no JAX), so it starts fast; ``--sbml``
+simulates the patient (JAX) to obtain the doses it actually receives.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+from pathlib import Path
 
 import typer
 
@@ -71,13 +76,55 @@ def print_description(definition) -> None:
 @app.command("model")
 def model_command(
     describe: bool = typer.Option(False, "--describe", help="Print the states, parameters and mechanisms."),
-    # ---- SBML EXPORT (placeholder, not implemented): the options `--sbml PATIENT.yaml` and `-o/--out OUT.xml`
-    # ---- go here; they write one patient's model as SBML. --describe and --sbml are alternatives.
+    sbml: Path | None = typer.Option(None, "--sbml", metavar="PATIENT.yaml",
+                                     help="Write this patient's model, with the doses ovsim gives it, as SBML L3V2."),
+    out: Path | None = typer.Option(None, "--out", "-o", metavar="OUT.xml", help="SBML file to write (with --sbml)."),
 ) -> None:
-    """Describe the lesion-immune model (states, parameters, mechanisms)."""
+    """Describe the lesion-immune model (states, parameters, mechanisms), or export one patient as SBML."""
+    if describe and sbml is not None:
+        fail("model: expected --describe or --sbml PATIENT.yaml, not both")
+    if out is not None and sbml is None:
+        fail("--out: expected together with --sbml PATIENT.yaml")
     if describe:
         print_description(_definition())
         return
-    # ---- SBML EXPORT (placeholder, not implemented): the `--sbml` branch goes here, before the error below,
-    # ---- which then names both options ("expected --describe or --sbml PATIENT.yaml").
-    fail("model: expected --describe (see ovsim model --help)")
+    if sbml is not None:
+        if out is None:
+            fail("--sbml: expected -o/--out OUT.xml")
+        write_sbml(sbml, out)
+        return
+    fail("model: expected --describe or --sbml PATIENT.yaml (see ovsim model --help)")
+
+
+def write_sbml(patient_file: Path, out: Path) -> None:
+    """Export ``patient_file`` as SBML to ``out``, atomically (a temporary file beside it, then renamed)."""
+    from rich.console import Console
+
+    from ..engine import SimulationError
+    from ..io import InputFileError, check_sbml, export_patient_sbml
+
+    console = Console(stderr=True)
+    try:
+        with console.status(f"simulating {patient_file} to obtain the doses it receives"):
+            text = export_patient_sbml(patient_file)
+    except InputFileError as err:
+        fail(str(err))
+    except SimulationError as err:
+        fail(str(err), code=1)
+    except ValueError as err:  # e.g. T-VEC for a patient without an injectable lesion
+        fail(f"{patient_file}: {err}")
+    warnings = check_sbml(text)
+    tmp = None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=out.parent, prefix=f".{out.name}.", suffix=".tmp",
+                                         delete=False, encoding="utf-8") as f:
+            tmp = Path(f.name)
+            f.write(text)
+        os.replace(tmp, out)
+    except OSError as err:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        fail(f"--out: cannot write {out} ({err.strerror or err})")
+    note = f" ({len(warnings)} libsbml warning(s))" if warnings else ""
+    console.print(f"wrote SBML L3V2 of {patient_file} to {out}{note}")

@@ -22,13 +22,15 @@ Doses: SBML cannot say *how* the Imlygic label policy decides (volumes and stren
 from the measured diameters, with memory across visits: response, progression and stopping rules). The
 document therefore replays the dose records the patient actually received in ovsim's simulation
 (``PatientResult.doses``), as events at their times (``time >= TIME``; trigger ``initialValue=false``,
-persistent, values from trigger time, so day-0 doses fire at t = 0; libRoadRunner does). A bolus
-(``RATE`` 0) adds ``fraction x AMT`` to the state of its ``CMT``, ``fraction`` being the policy's
-parameter (``dose_retention`` for T-VEC) or 1; a zero-order input (``RATE`` > 0, over
-[TIME, TIME + AMT/RATE)) is an input-rate parameter ``<state>_input_rate`` added to that state's rate
-rule, set at every time the sum of the running inputs changes (the +RATE / -RATE switches, summed
-exactly, so overlapping and back-to-back inputs add). Changing a parameter in the document therefore
-does not change the doses: it simulates the same dosing, not the same policy.
+persistent, values from trigger time, so day-0 doses fire at t = 0; libRoadRunner does). A record's
+state is its treatment's target (by ``DRUG``; in lesion ``LESION_ID`` for a lesion state, ``CMT``
+checked against it). A bolus (``RATE`` 0) adds ``fraction x AMT`` to that state, ``fraction`` being the
+policy's parameter (``dose_retention`` for T-VEC, written as that parameter) or 1; a zero-order input
+(``RATE`` > 0, over [TIME, TIME + AMT/RATE)) is an input-rate parameter ``<state>_input_rate`` added to
+that state's rate rule and set by an event at every time the sum of the running inputs changes (the
++RATE / -RATE switches, summed exactly, so overlapping and back-to-back inputs add and a run of daily
+doses is one switch on and one off). Changing a parameter in the document therefore does not change the
+doses: it simulates the same dosing, not the same policy.
 """
 
 from __future__ import annotations
@@ -82,9 +84,11 @@ def _parameter(pid: str, name: str, value: float | None, units: str, constant: b
 def patient_sbml(patient: Any, regimen: Any, doses: pd.DataFrame, horizon_days: float) -> str:
     """SBML L3V2 of ``patient``'s model on ``regimen`` (its composed model), replaying ``doses``.
 
-    doses: the patient's dose records (``PatientResult.doses``: TIME in days, AMT, RATE, CMT 1-based in the
-    engine's lesion-major state vector); horizon_days: the simulated horizon (days), for the notes and to
-    check the records. Returns the document as a string.
+    patient: a :class:`~ovsim.population.Patient`; regimen: a :class:`~ovsim.treatments.Regimen` or what
+    ``simulate_patient`` accepts; doses: the dose records the patient received (``PatientResult.doses``:
+    TIME in days, AMT in the target's units, RATE per day, DRUG, LESION_ID, CMT); horizon_days: the
+    simulated horizon (days; every record must start before it). Returns the document as a string; check
+    it with :func:`check_sbml`. ``ValueError`` if a record does not belong to this patient and regimen.
     """
     from ..engine import n_slots_for, population_inputs
     from ..engine._cohort import as_regimen
@@ -143,10 +147,10 @@ def patient_sbml(patient: Any, regimen: Any, doses: pd.DataFrame, horizon_days: 
             value = y0[d.index(name, slots, j or 0)]
             params.append(_parameter(target, name + where(j), value, unit_id(name), False, s.description,
                                      f"state ({s.level}, {s.units}); ovsim state {name}"))
-            rate = pr(d.rates[name], j, book.id_for(parse_units(s.units) * parse_units("1/day")))
+            rate_units = book.id_for_text(f"({s.units})/day")
+            rate = pr(d.rates[name], j, rate_units)
             if target in input_rates:
-                params.append(_parameter(input_rates[target], f"zero-order input into {target}", 0.0,
-                                         book.id_for_text(f"({s.units})/day"), False,
+                params.append(_parameter(input_rates[target], f"zero-order input into {target}", 0.0, rate_units, False,
                                          "sum of the running zero-order doses (set by the dose events)"))
                 rate = apply("plus", rate, f"<ci>{input_rates[target]}</ci>")
             rules.append(f'<rateRule variable="{target}">{math_element(rate)}</rateRule>')

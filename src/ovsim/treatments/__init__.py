@@ -8,6 +8,8 @@ treatments from the registry: ``parse_regimen({"tvec": "optim", "gmcsf": {}})``.
 from ._protocol import Options, PolicyDosing, ScheduledDosing, Treatment
 from ._regimen import Regimen, RegimenError, parse_regimen
 from ._registry import (
+    BUILTIN_TREATMENTS,
+    builtin_model,
     covariate_names,
     full_model,
     model_for,
@@ -20,6 +22,8 @@ from .gmcsf import GMCSF, GmcsfOptions
 from .tvec import TVEC, TvecOptions
 
 __all__ = [
+    "BUILTIN_TREATMENTS",
+    "builtin_model",
     "GMCSF",
     "GmcsfOptions",
     "Options",

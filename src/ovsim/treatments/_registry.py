@@ -17,6 +17,8 @@ from .gmcsf import GMCSF
 from .tvec import TVEC
 
 _REGISTRY: dict[str, Treatment] = {t.name: t for t in (TVEC, GMCSF)}
+BUILTIN_TREATMENTS: tuple[str, ...] = tuple(_REGISTRY)
+"""Treatments that ship with ovsim (documented in docs/model.md)."""
 
 
 def register(treatment: Treatment) -> Treatment:
@@ -49,6 +51,11 @@ def model_for(names: tuple[str, ...]) -> ModelDefinition:
     """The model of the default mechanisms plus the parts of the named treatments (in registry order)."""
     order = [n for n in _REGISTRY if n in names]
     return ModelDefinition((*MECHANISMS, *[_REGISTRY[n].model for n in order]))
+
+
+def builtin_model() -> ModelDefinition:
+    """The model with the treatments that ship with ovsim (docs/model.md documents it)."""
+    return model_for(BUILTIN_TREATMENTS)
 
 
 def full_model() -> ModelDefinition:
