@@ -85,3 +85,18 @@ def test_calibrated_survival_values_in_docs_match_the_shipped_calibration():
 def test_calibration_doc_shows_the_shipped_validation():
     shipped = (REPO / "src" / "ovsim" / "data" / "calibrated" / "validation.md").read_text().strip()
     assert shipped in (REPO / "docs" / "calibration.md").read_text()
+
+
+def test_plausible_ranges_are_the_calibration_ranges():
+    """A calibrated parameter's documented range is the range the calibration draws it from."""
+    import math
+
+    from ovsim.calibrate import load_calibration_spec
+    from ovsim.model import PARAMETERS
+
+    folds = load_calibration_spec().plausible.log_uniform_fold
+    for name, fold in folds.items():
+        lo, hi = PARAMETERS[name].range
+        value = PARAMETERS[name].value
+        assert math.isclose(lo, value / fold) and math.isclose(hi, value * fold), name
+        assert PARAMETERS[name].level == "patient", name
