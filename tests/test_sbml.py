@@ -4,9 +4,10 @@
 it, and one patient on SC GM-CSF (zero-order inputs switched by events). libRoadRunner runs CVODE with
 Adams-Moulton (``stiff`` off) at rtol 1e-8 and a per-state absolute tolerance of 1e-10 x the state's
 ``scale``. Measured on these patients (max |diameter difference| over every lesion and weekly output
-time): 3.0e-5 cm with these settings; 6.0e-4 cm with BDF at rtol 1e-7 / atol 1e-10 x scale; with CVODE's
-default BDF at rtol 1e-6 one document stops with CV_TOO_MUCH_WORK and a nearly extinct lesion regrows
-from sub-cell noise in another (0.56 cm off). Near extinction one cell is a 0.0027 cm sphere, so the
+time): 3.0e-5 cm with these settings; 6.0e-4 cm with BDF at rtol 1e-7 / atol 1e-10 x scale; 1.7e-4 cm
+with Adams at rtol 1e-6 / atol 1e-8 x scale; with BDF at rtol 1e-6 / atol 1e-8 x scale one document
+stops with CV_TOO_MUCH_WORK and a nearly extinct lesion regrows from sub-cell noise in another (0.56 cm
+off). Near extinction one cell is a 0.0027 cm sphere, so the
 1e-3 cm check is a check of fractions of a cell there: loose solver settings fail it, not the export.
 """
 

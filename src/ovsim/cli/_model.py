@@ -7,9 +7,9 @@ simulates the patient (JAX) to obtain the doses it actually receives.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import typer
@@ -18,10 +18,10 @@ from ._app import app, fail
 
 
 def _definition():
-    """The model definition this command describes."""
-    from ..model._definition import default_model
+    """The model definition this command describes: the mechanisms and every registered treatment."""
+    from ..treatments import full_model
 
-    return default_model()
+    return full_model()
 
 
 def print_description(definition) -> None:
@@ -113,18 +113,17 @@ def write_sbml(patient_file: Path, out: Path) -> None:
         fail(str(err), code=1)
     except ValueError as err:  # e.g. T-VEC for a patient without an injectable lesion
         fail(f"{patient_file}: {err}")
-    warnings = check_sbml(text)
-    tmp = None
+    try:
+        note = f" ({len(check_sbml(text))} libsbml warning(s))"
+    except ModuleNotFoundError:  # python-libsbml is an optional (test) dependency
+        note = " (not validated: python-libsbml is not installed)"
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")  # same folder: the rename is atomic
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=out.parent, prefix=f".{out.name}.", suffix=".tmp",
-                                         delete=False, encoding="utf-8") as f:
-            tmp = Path(f.name)
-            f.write(text)
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, out)
     except OSError as err:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
         fail(f"--out: cannot write {out} ({err.strerror or err})")
-    note = f" ({len(warnings)} libsbml warning(s))" if warnings else ""
     console.print(f"wrote SBML L3V2 of {patient_file} to {out}{note}")

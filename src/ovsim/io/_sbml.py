@@ -255,7 +255,10 @@ def _dose_events(doses: pd.DataFrame, d: Any, regimen: Any, lesions: list, sid: 
 
 
 def check_sbml(text: str) -> list[str]:
-    """libsbml's consistency checks (units included): ``ValueError`` on an error, else the warnings (one line each)."""
+    """libsbml's consistency checks (units included): ``ValueError`` on an error, else the warnings (one line each).
+
+    Needs python-libsbml (a test dependency of ovsim; ``ModuleNotFoundError`` without it).
+    """
     import libsbml
 
     doc = libsbml.readSBMLFromString(text)
