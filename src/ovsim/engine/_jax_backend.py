@@ -29,6 +29,7 @@ class JaxBackend:
     def solve(self, batch: BatchInputs, options: SolverOptions) -> RawSolution:
         jax, jnp = jax_modules()
         kind = _policy_kind(batch.policy)
+        _REPRESENTATIVE.setdefault(kind, batch.policy)
         fn = compiled_batch_solve(batch.model, kind, options)
         opts = {k: jnp.asarray(v) for k, v in (batch.policy.options_array() if batch.policy else {}).items()}
         out = fn(batch.y0, dict(batch.patient), dict(batch.lesion), batch.injectable, batch.bolus, batch.rate,
@@ -44,16 +45,22 @@ class JaxBackend:
         return str(jax.devices()[0])
 
 
+_REPRESENTATIVE: dict[Any, Any] = {}
+"""The first policy seen of each kind: the compiled solve calls its ``step``, whose options come as data."""
+
+
 def _policy_kind(policy: Any) -> Any:
-    """The compile key of a policy: its class, target and fraction (options are passed as data)."""
-    return None if policy is None else (type(policy), policy.target, policy.fraction, policy)
+    """The compile key of a policy: its class, target and fraction. Its options are passed as arrays, so
+    policies that differ only in options (the label alone, OPTiM's rules, another detection limit) share
+    one compiled program; ``PolicyDosing.step`` depends on ``self`` only through its class."""
+    return None if policy is None else (type(policy), policy.target, policy.fraction)
 
 
 @functools.cache
 def compiled_batch_solve(model: ModelDefinition, kind: Any, options: SolverOptions) -> Any:
     """The jit-compiled batched solve (leading axis = patient for patient inputs; schedule shared)."""
     jax, _ = jax_modules()
-    solve = patient_solve(model, None if kind is None else kind[3], options)
+    solve = patient_solve(model, _REPRESENTATIVE.get(kind), options)
 
     def batch(y0, patient, lesion, injectable, bolus, rate, bounds, visit_index, opts, grid_index):
         out = jax.vmap(solve, in_axes=(0, 0, 0, 0, 0, 0, None, None, None))(

@@ -13,6 +13,7 @@ generated text, so what runs can be read.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, NamedTuple
@@ -44,8 +45,9 @@ class ArrayModel:
     source: str
 
 
+@functools.cache
 def generate_array_model(definition: ModelDefinition, xp: Any) -> ArrayModel:
-    """Compile the array form of ``definition`` for namespace ``xp`` (numpy or jax.numpy)."""
+    """Compile the array form of ``definition`` for namespace ``xp`` (numpy or jax.numpy); cached."""
     source = array_source(definition)
     namespace: dict[str, Any] = {"xp": xp, "math": math}
     exec(compile(source, f"<ovsim generated model: {', '.join(p.name for p in definition.parts)}>", "exec"),

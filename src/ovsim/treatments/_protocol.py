@@ -72,7 +72,10 @@ class PolicyDosing(Protocol):
 
     def step(self, options: Mapping[str, Any], state: Any, t_day: Any, visit_index: Any, diameter_cm: Any,
              injectable: Any, xp: Any) -> tuple[Any, Any, Mapping[str, Any]]:
-        """One visit: (new state, amount per lesion (L,), record arrays {name: (L,) or ()})."""
+        """One visit: (new state, amount per lesion (L,), record arrays {name: (L,) or ()}).
+
+        Depends on ``self`` only through its class: compiled backends share one program between policies
+        of a class and pass each one's :meth:`options_array` as data."""
 
     def records(self, patient_id: str, starts_day: np.ndarray, record: Mapping[str, np.ndarray],
                 lesion_ids: list[str], cmt: list[int]) -> pd.DataFrame:
