@@ -28,6 +28,7 @@ import pandas as pd
 from ._trial_css import CSS
 from ._trial_plots import plot_forest, plot_km, plot_lesion_bars, plot_spider, plot_swimmer, plot_waterfall
 from ._trial_plots_survival import targets_block
+from ._trial_safety import safety_section
 from ._trial_style import DASH, arm_list, ci_pair, num
 from ._trial_tables import (
     comparison_cell,
@@ -52,7 +53,8 @@ __all__ = [
     "write_trial_report",
 ]
 
-SECTIONS = (("summary", "Summary"), ("design", "Design"), ("endpoints", "Endpoints"), ("figures", "Figures"),
+SECTIONS = (("summary", "Summary"), ("design", "Design"), ("endpoints", "Endpoints"), ("safety", "Safety"),
+            ("figures", "Figures"),
             ("calibration", "Calibration"), ("failed", "Failed patients"), ("provenance", "Provenance"))
 
 
@@ -315,6 +317,9 @@ def render_trial_report(*, endpoints: dict, patients: pd.DataFrame, assessments:
     }
     if calibration is not None:
         body["calibration"] = frame_table(calibration)
+    safety = safety_section(endpoints, arms, arm_labels or {})
+    if safety is not None:
+        body["safety"] = safety
     sections = [(k, t) for k, t in SECTIONS if k in body]
     nav = " \u00b7 ".join(f'<a href="#{k}">{esc(t)}</a>' for k, t in sections)
     html_sections = "".join(f'<section id="{k}"><h2>{esc(t)}</h2>{body[k]}</section>' for k, t in sections)

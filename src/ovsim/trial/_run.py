@@ -20,6 +20,8 @@ from ..assess import CRITERIA, lesion_outcomes, measure, measurement_normals, re
 from ..engine import SolverOptions, simulate_cohort
 from ..model import DAYS_PER_MONTH
 from ..population import Population, calibrated_pool_path, draw_from_pool, generate_population, load_calibrated_pool, load_population_spec
+from ..safety import draw_adverse_events, load_safety_model
+from ._adverse import adverse_event_table
 from ._endpoints import km_frames, trial_endpoints
 from ._result import TrialResult
 from ._scenario import TrialScenario, load_scenario
@@ -103,6 +105,9 @@ def run_trial(
     tables = assess_arms(sc, seed, populations, results)
     arms = list(sc.arms)
     endpoints = trial_endpoints(tables["patients"], tables["lesions"], arms)
+    if sc.adverse_events:
+        tables["patients"] = add_adverse_events(seed, tables["patients"], tables["doses"])
+        endpoints["adverse_events"] = adverse_event_table(load_safety_model(), tables["patients"], arms)
     subgroup_comparisons = endpoints.pop("subgroup_comparisons")
     failed = endpoints.pop("failed_patients")
     provenance = {
@@ -142,6 +147,18 @@ def assess_arms(sc: TrialScenario, seed: int, populations: dict[str, Population]
     visits = [c for c in out["patients"].columns if c.endswith("_visits")]
     out["patients"][visits] = out["patients"][visits].fillna(0).astype(int)  # a drug not given in an arm: 0 days
     return out
+
+
+def add_adverse_events(seed: int, patients: pd.DataFrame, doses: pd.DataFrame) -> pd.DataFrame:
+    """``patients`` with each patient's adverse events (``ae_<event>``, ``ae_<event>_day``), arm by arm.
+
+    Drawn from the patients' own adverse-event streams (``ovsim.safety``), after every efficacy draw."""
+    model = load_safety_model()
+    parts = []
+    for arm, rows in patients.groupby("arm", sort=False):
+        arm_doses = doses[doses["ARM"] == arm] if "ARM" in doses else doses
+        parts.append(draw_adverse_events(model, seed, rows, arm_doses))
+    return pd.concat([patients, pd.concat(parts).reindex(patients.index)], axis=1)
 
 
 def _injected(doses: pd.DataFrame) -> set[str]:

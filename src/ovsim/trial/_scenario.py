@@ -76,6 +76,8 @@ class TrialScenario(_Strict):
     arms: dict[str, ArmSpec] = Field(min_length=1)
     eligibility: Eligibility = Eligibility()
     assessment: AssessmentSpec = AssessmentSpec()
+    adverse_events: bool = True
+    """Draw T-VEC's adverse events (ovsim.safety) from their own random streams; efficacy is unchanged either way."""
     survival: FollowUpSpec = FollowUpSpec()
 
     @model_validator(mode="after")
