@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ._app import app
 
-from . import _calibrate, _cohort, _model, _plan, _simulate, _trial  # noqa: E402,F401  (register commands)
+from . import _calibrate, _cohort, _handling, _model, _plan, _simulate, _supply, _trial  # noqa: E402,F401  (register commands)
 
 
 def main() -> None:

@@ -61,10 +61,38 @@ def cohort(
             res = simulate_cohort(pop, parsed, horizon_days=horizon_days, output_every_days=every_days,
                                   chunk_size=chunk_size, out_dir=folder, progress=workers == 1,
                                   workers=workers)
+            vials = _write_vials(folder, res.status)
     except ValueError as err:
         fail(str(err))
     print(res.summary())
-    print(f"wrote lesions-part-*.parquet, doses-part-*.parquet, status.parquet, cohort.json to {out}")
+    _print_vials(vials)
+    print(f"wrote lesions-part-*.parquet, doses-part-*.parquet, status.parquet, cohort.json, vials.csv to {out}")
+
+
+def _write_vials(folder: Path, status):
+    """T-VEC vials per patient and strength (``vials.csv``, from the streamed dose parts); the per-strength summary."""
+    import pandas as pd
+
+    from ..supply import usage_summary, vial_usage
+
+    parts = sorted(folder.glob("doses-part-*.parquet"))
+    doses = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else pd.DataFrame(
+        columns=["ID", "TIME", "DRUG", "VOL_ML", "CONC_PFU_ML", "AMT"])
+    usage = vial_usage(doses)
+    usage.drop(columns="arm").to_csv(folder / "vials.csv", index=False)
+    return usage_summary(usage, status, only_ok=False)
+
+
+def _print_vials(summary) -> None:
+    """One line per strength: T-VEC vials per patient (mean) and in all, and the share of thawed volume wasted."""
+    if summary.empty or summary["vials_total"].sum() == 0:
+        print("T-VEC vials: none (no T-VEC given)")
+        return
+    for r in summary.to_dict(orient="records"):
+        name = "all strengths" if r["strength"] == "all" else f"{r['strength']} PFU/mL"
+        print(f"T-VEC vials, {name}: {r['vials_mean']:.1f} per patient, {r['vials_total']} in all "
+              f"({r['waste_fraction']:.0%} of the thawed volume wasted)" if r["vials_total"] else
+              f"T-VEC vials, {name}: none")
 
 
 def _parse_regimen_option(text: str):

@@ -1,4 +1,6 @@
-"""``ovsim plan LESIONS.csv --visit N [--format table|csv|json]``: one visit's Imlygic dosing plan.
+"""``ovsim plan LESIONS.csv --visit N [--format table|csv|json] [--visit-time HH:MM [--visit-date YYYY-MM-DD]]``:
+one visit's Imlygic dosing plan, with a preparation timeline (thaw start, syringe deadlines) when a
+visit time is given (see ``docs/handling.md``).
 
 Only pandas, rich and the numpy label rule load here (no JAX), so the command starts fast.
 """
@@ -7,13 +9,16 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
+from datetime import date, time
 from enum import Enum
 from pathlib import Path
 
 import pandas as pd
 import typer
 
+from ..regimen._handling import PrepTimeline, prep_timeline
 from ..regimen._plan import PlanInputError, VisitPlan, format_strength, plan_visit, read_lesion_csv
 from ._app import app, fail
 
@@ -46,12 +51,47 @@ def render_csv(plan: VisitPlan) -> str:
     return buffer.getvalue()
 
 
-def render_json(plan: VisitPlan) -> str:
-    """The plan as indented JSON (see :meth:`VisitPlan.to_dict`)."""
-    return json.dumps(plan.to_dict(), indent=2) + "\n"
+def render_json(plan: VisitPlan, timeline: PrepTimeline | None = None) -> str:
+    """The plan as indented JSON (see :meth:`VisitPlan.to_dict`), with a ``timeline`` key
+    (see :meth:`PrepTimeline.to_dict`) when a visit time was given."""
+    data = plan.to_dict()
+    if timeline is not None:
+        data["timeline"] = timeline.to_dict()
+    return json.dumps(data, indent=2) + "\n"
 
 
-def print_table(plan: VisitPlan) -> None:
+def timeline_lines(timeline: PrepTimeline) -> list[str]:
+    """The preparation timeline as plain lines: visit, thaw start, one line per syringe, assumptions."""
+    visit = timeline.when(timeline.visit)
+    lines = [f"Preparation for a visit at {visit}:"]
+    for t in timeline.thaw:
+        noun = "vial" if t["vials"] == 1 else "vials"
+        lines.append(f"  start thawing {t['vials']} {noun} of {format_strength(t['strength_pfu_per_ml'])} PFU/mL "
+                     f"by {timeline.when(t['thaw_start_latest'])}")
+    for x in timeline.syringes:
+        lines.append(f"  syringe {x['lesion_id']} ({x['volume_ml']:.1f} mL): administer by "
+                     f"{timeline.when(x['administer_by'])}")
+    lines.extend(f"  assumes {a}" for a in timeline.assumptions)
+    return lines
+
+
+def parse_visit_time(text: str) -> time | None:
+    """``HH:MM`` (24 h clock, 00:00 to 23:59) to a time; None otherwise."""
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text.strip())
+    return time(int(match.group(1)), int(match.group(2))) if match else None
+
+
+def parse_visit_date(text: str) -> date | None:
+    """``YYYY-MM-DD`` to a date; None otherwise."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def print_table(plan: VisitPlan, timeline: PrepTimeline | None = None) -> None:
     """A rich table, one row per lesion, then the total volume and the vials to thaw."""
     from rich import box
     from rich.console import Console
@@ -95,6 +135,12 @@ def print_table(plan: VisitPlan) -> None:
     console.print(f"Total volume: {plan.total_volume_ml:.1f} mL")
     thaw = plan.thaw_line()
     console.print(thaw[0].upper() + thaw[1:])
+    if timeline is not None:
+        from rich.markup import escape
+
+        console.print()
+        for line in timeline_lines(timeline):
+            console.print(escape(line), soft_wrap=True)
 
 
 @app.command("plan")
@@ -107,10 +153,32 @@ def plan_command(
     ),
     visit: int = typer.Option(..., "--visit", help="Visit number, 1 = first visit (1e6 PFU/mL).", show_default=False),
     output_format: PlanFormat = typer.Option(PlanFormat.table, "--format", help="Output format."),
+    visit_time: str | None = typer.Option(
+        None, "--visit-time", metavar="HH:MM",
+        help="Injection time: adds a preparation timeline (thaw start, syringe deadlines); table and json.",
+        show_default=False,
+    ),
+    visit_date: str | None = typer.Option(
+        None, "--visit-date", metavar="YYYY-MM-DD",
+        help="Date of the visit for the timeline (without it, clock times only).", show_default=False,
+    ),
 ) -> None:
     """Volumes (mL) and concentration (PFU/mL) to inject into each lesion at one Imlygic visit."""
     if visit < 1:
         fail(f"--visit: expected an integer >= 1 (1 = first visit) (got {visit})")
+    clock = day = None
+    if visit_time is not None:
+        clock = parse_visit_time(visit_time)
+        if clock is None:
+            fail(f"--visit-time: expected a 24 h clock time HH:MM such as 09:30 (got {visit_time!r})")
+        if output_format is PlanFormat.csv:
+            fail("--visit-time: the preparation timeline is shown with --format table or json, not csv")
+    if visit_date is not None:
+        day = parse_visit_date(visit_date)
+        if day is None:
+            fail(f"--visit-date: expected a date YYYY-MM-DD such as 2025-03-04 (got {visit_date!r})")
+        if clock is None:
+            fail("--visit-date: needs --visit-time HH:MM (the timeline is computed from the visit time)")
     try:
         lesions = read_lesion_csv(lesions_csv)
     except PlanInputError as err:
@@ -119,9 +187,10 @@ def plan_command(
         plan = plan_visit(lesions, visit)
     except PlanInputError as err:
         fail(f"{lesions_csv}: {err}")
+    timeline = prep_timeline(plan, clock, day) if clock is not None else None
     if output_format is PlanFormat.csv:
         sys.stdout.write(render_csv(plan))
     elif output_format is PlanFormat.json:
-        sys.stdout.write(render_json(plan))
+        sys.stdout.write(render_json(plan, timeline))
     else:
-        print_table(plan)
+        print_table(plan, timeline)

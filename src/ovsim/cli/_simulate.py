@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 
 import typer
@@ -18,7 +19,11 @@ def simulate(
     table_format: str = typer.Option("parquet", "--format", help="Trajectory tables: parquet or csv."),
     backend: str = typer.Option("jax", help="Backend: jax (compiled), scipy (reference loop) or another registered one."),
 ) -> None:
-    """Simulate one patient and write trajectories, dose records and a plot."""
+    """Simulate one patient and write trajectories, dose records and a plot.
+
+    A patient with a label contraindication (patient.immunocompromised, patient.pregnant) is
+    refused (exit code 2); label warnings are printed and the run goes on.
+    """
     from ..io import TABLE_FORMATS, InputFileError, atomic_output_dir, load_patient, write_patient_result
 
     console = Console(stderr=True)
@@ -32,6 +37,13 @@ def simulate(
         scenario = load_patient(patient_file)
     except InputFileError as err:
         fail(str(err))
+    from ..population import CONTRAINDICATION_NAMES, screen
+
+    refusals, warnings = screen(scenario.patient)  # the label's contraindications, before any simulation
+    if refusals:
+        fail(f"{scenario.source}: {refusals[0]}")
+    for line in warnings:
+        sys.stderr.write(f"ovsim: warning: {scenario.source}: {line}\n")
 
     from ..engine import SimulationError, simulate_patient
     from ..report import plot_patient
@@ -51,7 +63,9 @@ def simulate(
     with atomic_output_dir(out) as folder:
         paths = write_patient_result(
             result, folder, table_format,
-            extra={"patient_file": str(patient_file), "patient_file_sha256": digest},
+            extra={"patient_file": str(patient_file), "patient_file_sha256": digest,
+                   "label_covariates": {n: getattr(scenario.patient, n) for n in CONTRAINDICATION_NAMES},
+                   "label_warnings": warnings},
         )
         fig = plot_patient(result)
         fig.savefig(folder / "trajectories.png", dpi=120)

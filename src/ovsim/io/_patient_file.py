@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 from .._errors import first_error, location
 from ..model import SITE_NAMES, Site, check_overrides
-from ..population import Lesion, Patient
+from ..population import CONTRAINDICATION_NAMES, Lesion, Patient
 from ..treatments import Regimen, RegimenError, covariate_names, parameter_registry, parse_regimen
 
 
@@ -47,6 +47,13 @@ class PatientSpec(_Strict):
     ecog: Literal[0, 1, 2, 3, 4] | None = None
     ldh_x_uln: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     bsa_m2: float = Field(default=1.9, ge=0.3, le=4.0, allow_inf_nan=False)
+    # the label's contraindication / warning covariates (ovsim.population.CONTRAINDICATIONS): strict
+    # booleans (true/false only), parsed here and screened by ``ovsim simulate``, not by load_patient
+    immunocompromised: StrictBool = False
+    pregnant: StrictBool = False
+    prior_tvec: StrictBool = False
+    active_herpetic_lesions: StrictBool = False
+    antiherpetic_medication: StrictBool = False
 
 
 class PatientFile(_Strict):
@@ -110,7 +117,8 @@ def _to_scenario(spec: PatientFile, name: str) -> PatientScenario:
         for les in spec.lesions
     )
     p = spec.patient
-    patient = Patient(p.id, lesions, p.hsv1_seropositive, p.stage, p.ecog, p.ldh_x_uln, params, p.bsa_m2)
+    patient = Patient(p.id, lesions, p.hsv1_seropositive, p.stage, p.ecog, p.ldh_x_uln, params, p.bsa_m2,
+                      **{name: getattr(p, name) for name in CONTRAINDICATION_NAMES})
     try:
         regimen = parse_regimen(spec.regimen, "regimen")
     except RegimenError as err:

@@ -1,5 +1,12 @@
 """Patients and virtual populations: specification, generation, weighted pools and selection."""
 
+from ._contraindications import (
+    CONTRAINDICATION_NAMES,
+    CONTRAINDICATIONS,
+    Contraindication,
+    contraindication,
+    screen,
+)
 from ._generate import generate_population
 from ._patient import Lesion, Patient
 from ._pool import WeightedPool, calibrated_pool_path, draw_from_pool, load_calibrated_pool
@@ -7,6 +14,9 @@ from ._population import Population
 from ._spec import STAGES, PopulationSpec, load_population_spec
 
 __all__ = [
+    "CONTRAINDICATIONS",
+    "CONTRAINDICATION_NAMES",
+    "Contraindication",
     "Lesion",
     "Patient",
     "Population",
@@ -14,8 +24,10 @@ __all__ = [
     "STAGES",
     "WeightedPool",
     "calibrated_pool_path",
+    "contraindication",
     "draw_from_pool",
     "generate_population",
     "load_calibrated_pool",
     "load_population_spec",
+    "screen",
 ]

@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
+import numpy as np
+
 from ..model import Site, check_overrides
 from ..treatments import parameter_registry
+from ._contraindications import CONTRAINDICATION_NAMES
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ class Patient:
     doses); stage (AJCC 7th), ecog, ldh_x_uln: covariates carried for reporting and eligibility;
     parameters: model parameter overrides by name (``ovsim.treatments.parameter_registry()``: the
     mechanisms' and treatments' parameters), e.g. ``{"kill_rate": 0.2}``.
+    immunocompromised, pregnant, prior_tvec, active_herpetic_lesions, antiherpetic_medication:
+    the label's contraindication and warning covariates (``ovsim.population.CONTRAINDICATIONS``;
+    checked by ``ovsim.population.screen``, not by the model).
     """
 
     patient_id: str
@@ -56,8 +62,18 @@ class Patient:
     ldh_x_uln: float | None = None
     parameters: Mapping[str, float] = field(default_factory=dict)
     bsa_m2: float = 1.9
+    immunocompromised: bool = False
+    pregnant: bool = False
+    prior_tvec: bool = False
+    active_herpetic_lesions: bool = False
+    antiherpetic_medication: bool = False
 
     def __post_init__(self) -> None:
+        for name in CONTRAINDICATION_NAMES:
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{name}: expected true or false (got {value!r})")
+            object.__setattr__(self, name, bool(value))
         object.__setattr__(self, "lesions", tuple(self.lesions))
         if not self.lesions:
             raise ValueError("lesions: expected at least one lesion")

@@ -13,12 +13,15 @@ import pandas as pd
 
 from ..model import SITE_NAMES, Site
 from ..treatments import covariate_names, parameter_registry
+from ._contraindications import CONTRAINDICATION_NAMES
 from ._patient import Lesion, Patient
 
 PATIENT_COLUMNS = ("patient_id", "stage", "ecog", "ldh_x_uln", "hsv1_seropositive")
 LESION_COLUMNS = ("patient_id", "lesion_id", "site", "longest_diameter_cm")
 _COVARIATES = {"patient_id", "index", "arm", "stage", "ecog", "ldh_x_uln", "hsv1_seropositive", "n_lesions", "n_occult",
-               "pool_patient_id", "bsa_m2"}
+               "pool_patient_id", "bsa_m2", *CONTRAINDICATION_NAMES}
+"""Allowed non-parameter patient columns; the label covariates (CONTRAINDICATION_NAMES) are optional
+booleans (a missing column or an empty cell means False)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,7 +29,9 @@ class Population:
     """Virtual patients.
 
     patients: one row per patient: ``patient_id``, covariates (``stage``, ``ecog``, ``ldh_x_uln``,
-      ``hsv1_seropositive``, ...) and one column per varied model parameter (parameter name, units
+      ``hsv1_seropositive``, ...; optional boolean label covariates ``immunocompromised``, ``pregnant``,
+      ``prior_tvec``, ``active_herpetic_lesions``, ``antiherpetic_medication``: ``CONTRAINDICATIONS``)
+      and one column per varied model parameter (parameter name, units
       as in docs/model.md). lesions: one row per lesion, in each patient's order: ``patient_id``,
       ``lesion_id``, ``site``, ``longest_diameter_cm`` and optional lesion-level
       ``doubling_time_days``, ``accessibility``. provenance: seed, spec hash, ovsim version.
@@ -161,7 +166,13 @@ def _to_patient(row: pd.Series, rows: pd.DataFrame) -> Patient:
         str(row["patient_id"]), lesions, bool(row.get("hsv1_seropositive", True)),
         _opt_str(row.get("stage")), _opt_int(row.get("ecog")), _opt(row.get("ldh_x_uln")), params,
         **({} if bsa is None else {"bsa_m2": bsa}),
+        **{name: _flag(row.get(name)) for name in CONTRAINDICATION_NAMES},
     )
+
+
+def _flag(v: Any) -> bool:
+    """A label covariate cell: missing or empty is False (validated by ``_check_tables``)."""
+    return False if v is None or pd.isna(v) else bool(v)
 
 
 def _opt(v: Any) -> float | None:
@@ -193,6 +204,13 @@ def _check_tables(patients: pd.DataFrame, lesions: pd.DataFrame, source: str) ->
             given = patients[col].notna()
             if not (np.isfinite(vals[given]) & (vals[given] >= 0)).all():
                 raise ValueError(f"{source}: patients.{col}: expected finite numbers >= 0 (or empty)")
+    for col in CONTRAINDICATION_NAMES:
+        if col in patients.columns and patients[col].dtype != bool:
+            given = patients[col].dropna()
+            bad = given[~given.map(lambda v: isinstance(v, (bool, np.bool_)))]
+            if len(bad):
+                raise ValueError(f"{source}: patients.{col}: expected true or false (or empty) "
+                                 f"(got {bad.iloc[0]!r})")
     bad_sites = set(lesions["site"]) - set(SITE_NAMES)
     if bad_sites:
         raise ValueError(f"{source}: lesions.site: expected one of {', '.join(SITE_NAMES)} (got {sorted(bad_sites)[0]!r})")

@@ -12,12 +12,19 @@ from ._label import (
     vials_to_thaw,
     visit_days,
 )
+from ._handling import PrepTimeline, StorageLimits, VialResult, check_handling, load_storage_limits, prep_timeline
 from ._plan import PlanInputError, VisitPlan, plan_visit, read_lesion_csv
 from ._policy import LabelPolicy, PolicyState, policy_init, policy_step
 from ._records import COLUMNS as DOSE_RECORD_COLUMNS
 from ._records import combine_records, gmcsf_dose_records, tvec_dose_records
 
 __all__ = [
+    "PrepTimeline",
+    "StorageLimits",
+    "VialResult",
+    "check_handling",
+    "load_storage_limits",
+    "prep_timeline",
     "DOSE_RECORD_COLUMNS",
     "GmcsfRegimen",
     "LabelPolicy",

@@ -30,6 +30,7 @@ from ._trial_plots import plot_forest, plot_km, plot_lesion_bars, plot_spider, p
 from ._trial_plots_survival import targets_block
 from ._trial_safety import safety_section
 from ._trial_style import DASH, arm_list, ci_pair, num
+from ._trial_supply import supply_section
 from ._trial_tables import (
     comparison_cell,
     comparisons_table,
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 SECTIONS = (("summary", "Summary"), ("design", "Design"), ("endpoints", "Endpoints"), ("safety", "Safety"),
-            ("figures", "Figures"),
+            ("supply", "Supply and cost"), ("figures", "Figures"),
             ("calibration", "Calibration"), ("failed", "Failed patients"), ("provenance", "Provenance"))
 
 
@@ -317,9 +318,10 @@ def render_trial_report(*, endpoints: dict, patients: pd.DataFrame, assessments:
     }
     if calibration is not None:
         body["calibration"] = frame_table(calibration)
-    safety = safety_section(endpoints, arms, arm_labels or {})
-    if safety is not None:
-        body["safety"] = safety
+    for key, section in (("safety", safety_section(endpoints, arms)),
+                         ("supply", supply_section(endpoints))):
+        if section is not None:
+            body[key] = section
     sections = [(k, t) for k, t in SECTIONS if k in body]
     nav = " \u00b7 ".join(f'<a href="#{k}">{esc(t)}</a>' for k, t in sections)
     html_sections = "".join(f'<section id="{k}"><h2>{esc(t)}</h2>{body[k]}</section>' for k, t in sections)

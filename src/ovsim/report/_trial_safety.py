@@ -12,7 +12,7 @@ _NAMES = {
 }
 
 
-def safety_section(endpoints: dict, arms: list[str], arm_labels: dict[str, str]) -> str | None:
+def safety_section(endpoints: dict, arms: list[str]) -> str | None:
     """Incidence (95% exact CI, events/n) of each modelled adverse event per arm, and the label's value
     (T-VEC arm of OPTiM's safety set); None when the trial drew no adverse events."""
     ae = endpoints.get("adverse_events")
@@ -38,8 +38,8 @@ def safety_section(endpoints: dict, arms: list[str], arm_labels: dict[str, str])
             "US PI 6.1, OPTiM safety set, n = 292). Drawn from each patient's own random stream: efficacy results "
             "do not depend on them (docs/safety.md).")
     if not_modelled:
-        note += (" Not modelled for " + esc(", ".join(arm_labels.get(a, a) for a in not_modelled))
+        note += (" Not modelled for " + esc(", ".join(not_modelled))
                  + ": the model covers T-VEC's reactions; no comparator incidence is among ovsim's targets.")
     note += "</p>"
-    header = ["event", "grade", *[arm_labels.get(a, a) for a in arms], "label (T-VEC, OPTiM)"]
+    header = ["event", "grade", *arms, "label (T-VEC, OPTiM)"]
     return table(header, rows) + note

@@ -3,7 +3,9 @@
 Defaults are OPTiM's (``shared/targets/optim.yaml``, eligibility): ECOG 0-1, stage IIIB-IVM1c,
 LDH <= 1.5 x ULN, measurable disease with at least one injectable lesion, at most 3 visceral
 lesions other than lung and none of them larger than 3 cm. Only lesions seen at baseline
-(longest diameter >= the detection limit) count; occult deposits do not.
+(longest diameter >= the detection limit) count; occult deposits do not. Patients with a label
+contraindication (``immunocompromised`` or ``pregnant`` true: ``ovsim.population.CONTRAINDICATIONS``)
+are excluded (``exclude_contraindicated``), as OPTiM excluded them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..population import Population
+from ..population._contraindications import REFUSAL_NAMES, contraindication, refusal_text
 
 _INJECTABLE = ("cutaneous", "subcutaneous", "nodal")
 _VISCERAL_OTHER = ("liver", "visceral_other")
@@ -28,6 +31,7 @@ class Eligibility(BaseModel):
     min_injectable_measurable_cm: float = Field(1.0, ge=0)
     max_visceral_other_lesions: int = Field(3, ge=0)
     max_visceral_other_cm: float = Field(3.0, gt=0)
+    exclude_contraindicated: bool = True
 
     def failures(self, population: Population, detection_limit_cm: float) -> pd.Series:
         """Per criterion, the number of patients who fail it (criteria nobody fails are left out)."""
@@ -44,6 +48,7 @@ class Eligibility(BaseModel):
             "min_injectable_measurable_cm": ~(inj.reindex(p.index, fill_value=0.0) >= self.min_injectable_measurable_cm),
             "max_visceral_other_lesions": n_visc > self.max_visceral_other_lesions,
             "max_visceral_other_cm": max_visc > self.max_visceral_other_cm,
+            "exclude_contraindicated": self._contraindicated(p) if self.exclude_contraindicated else None,
         }
         counts = pd.Series({k: int(v.sum()) for k, v in fails.items() if v is not None}, dtype=int)
         return counts[counts > 0]
@@ -53,5 +58,28 @@ class Eligibility(BaseModel):
         bad = self.failures(population, detection_limit_cm)
         if len(bad):
             name, n = bad.index[0], int(bad.iloc[0])
+            if name == "exclude_contraindicated":
+                col = next(c for c in REFUSAL_NAMES if _flags(population.patients, c).any())
+                why = refusal_text(contraindication(col), "patients")
+            else:
+                why = f"expected {getattr(self, name)!r}"
             raise ValueError(f"{what}: {n} of {len(population)} patients fail eligibility.{name} "
-                             f"(expected {getattr(self, name)!r}); use a population that meets the criteria")
+                             f"({why}); use a population that meets the criteria")
+
+    @staticmethod
+    def _contraindicated(p: pd.DataFrame) -> pd.Series | None:
+        """True for patients with any label contraindication; ``None`` if no such column exists."""
+        cols = [c for c in REFUSAL_NAMES if c in p]
+        if not cols:
+            return None
+        out = pd.Series(False, index=p.index)
+        for c in cols:
+            out |= _flags(p, c)
+        return out
+
+
+def _flags(p: pd.DataFrame, col: str) -> pd.Series:
+    """Column ``col`` as booleans (missing column or empty cell: False)."""
+    if col not in p:
+        return pd.Series(False, index=p.index)
+    return p[col].eq(True)

@@ -21,6 +21,7 @@ from ..engine import SolverOptions, simulate_cohort
 from ..model import DAYS_PER_MONTH
 from ..population import Population, calibrated_pool_path, draw_from_pool, generate_population, load_calibrated_pool, load_population_spec
 from ..safety import draw_adverse_events, load_safety_model
+from ..supply import supply_endpoints
 from ._adverse import adverse_event_table
 from ._endpoints import km_frames, trial_endpoints
 from ._result import TrialResult
@@ -108,6 +109,7 @@ def run_trial(
     if sc.adverse_events:
         tables["patients"] = add_adverse_events(seed, tables["patients"], tables["doses"])
         endpoints["adverse_events"] = adverse_event_table(load_safety_model(), tables["patients"], arms)
+    endpoints["supply"] = supply_endpoints(tables["patients"], tables["doses"], sc.prices, seed=seed)
     subgroup_comparisons = endpoints.pop("subgroup_comparisons")
     failed = endpoints.pop("failed_patients")
     provenance = {

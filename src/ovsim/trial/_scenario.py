@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import json
 from importlib import resources
 from pathlib import Path
@@ -76,6 +77,9 @@ class TrialScenario(_Strict):
     arms: dict[str, ArmSpec] = Field(min_length=1)
     eligibility: Eligibility = Eligibility()
     assessment: AssessmentSpec = AssessmentSpec()
+    prices: dict[Literal["1e6", "1e8", "gmcsf_cycle"], float] | None = None
+    """Price per 1 mL vial by strength and per 28-day GM-CSF cycle (any currency): costs per patient, per durable
+    responder and per additional durable responder (ovsim.supply; docs/supply.md). Vials are counted either way."""
     adverse_events: bool = True
     """Draw T-VEC's adverse events (ovsim.safety) from their own random streams; efficacy is unchanged either way."""
     survival: FollowUpSpec = FollowUpSpec()
@@ -85,6 +89,13 @@ class TrialScenario(_Strict):
         for arm in self.arms:
             if not arm.replace("_", "").isalnum():
                 raise ValueError(f"arms.{arm}: expected an arm name of letters, digits and _")
+        return self
+
+    @model_validator(mode="after")
+    def _prices(self) -> "TrialScenario":
+        for k, v in (self.prices or {}).items():
+            if not (math.isfinite(v) and v >= 0):
+                raise ValueError(f"prices.{k}: expected a finite price >= 0 (got {v!r})")
         return self
 
     @property
