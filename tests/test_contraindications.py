@@ -177,3 +177,22 @@ def test_docs_list_every_covariate_with_its_kind():
     text = (REPO / "docs" / "safety.md").read_text()
     for c in CONTRAINDICATIONS:
         assert f"| `{c.name}` | {c.kind} |" in text, c.name
+
+
+def test_plan_refuses_a_contraindicated_patient_and_warns_on_antiherpetics():
+    from typer.testing import CliRunner
+
+    from conftest import EXAMPLES
+    from ovsim.cli import app
+
+    runner = CliRunner()
+    csv = str(EXAMPLES / "lesions_visit3.csv")
+    refused = runner.invoke(app, ["plan", csv, "--visit", "3", "--covariate", "pregnant"])
+    assert refused.exit_code == 2
+    lines = [line for line in refused.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--covariate pregnant: contraindicated" in lines[0] and "US PI" in lines[0]
+    warned = runner.invoke(app, ["plan", csv, "--visit", "3", "--covariate", "antiherpetic_medication"])
+    assert warned.exit_code == 0 and "ovsim: warning: --covariate antiherpetic_medication" in warned.output
+    assert "Total" in warned.output
+    bad = runner.invoke(app, ["plan", csv, "--visit", "3", "--covariate", "hiv"])
+    assert bad.exit_code == 2 and "--covariate: expected one of immunocompromised" in bad.output

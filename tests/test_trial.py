@@ -206,3 +206,17 @@ def test_eligibility_is_checked_on_enrolled_patients():
     assert fails["ecog"] == int((pops["tvec"].patients.ecog == 1).sum()) > 0
     with pytest.raises(ValueError, match=r"arms.tvec: \d+ of \d+ patients fail eligibility.ecog"):
         run_trial(sc.model_copy(update={"eligibility": strict}), seed=2, patients=6)
+
+
+def test_prices_in_a_scenario_are_validated(tmp_path):
+    from conftest import EXAMPLES
+
+    sc = load_scenario(EXAMPLES / "trial_costs.yaml")
+    assert sc.prices == {"1e6": 1000.0, "1e8": 2000.0, "gmcsf_cycle": 500.0}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((EXAMPLES / "trial_costs.yaml").read_text().replace("1e8: 2000", "1e8: -5"))
+    with pytest.raises(ValueError, match=r"prices\.1e8: expected a finite price >= 0"):
+        load_scenario(bad)
+    bad.write_text((EXAMPLES / "trial_costs.yaml").read_text().replace("1e8: 2000", "1e9: 5"))
+    with pytest.raises(ValueError, match="prices"):
+        load_scenario(bad)

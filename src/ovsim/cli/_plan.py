@@ -162,8 +162,15 @@ def plan_command(
         None, "--visit-date", metavar="YYYY-MM-DD",
         help="Date of the visit for the timeline (without it, clock times only).", show_default=False,
     ),
+    covariates: list[str] = typer.Option(
+        [], "--covariate", metavar="NAME",
+        help="A label covariate the patient has (repeatable): immunocompromised, pregnant (refused), "
+             "antiherpetic_medication, active_herpetic_lesions (warnings), prior_tvec.",
+        show_default=False,
+    ),
 ) -> None:
     """Volumes (mL) and concentration (PFU/mL) to inject into each lesion at one Imlygic visit."""
+    _screen(covariates)
     if visit < 1:
         fail(f"--visit: expected an integer >= 1 (1 = first visit) (got {visit})")
     clock = day = None
@@ -194,3 +201,19 @@ def plan_command(
         sys.stdout.write(render_json(plan, timeline))
     else:
         print_table(plan, timeline)
+
+
+def _screen(names: list[str]) -> None:
+    """Refuse a contraindicated patient (one line, exit 2); print the label's warnings on stderr."""
+    from types import SimpleNamespace
+
+    from ..population import CONTRAINDICATION_NAMES, screen
+
+    unknown = [n for n in names if n not in CONTRAINDICATION_NAMES]
+    if unknown:
+        fail(f"--covariate: expected one of {', '.join(CONTRAINDICATION_NAMES)} (got {unknown[0]!r})")
+    refusals, warnings = screen(SimpleNamespace(**{n: True for n in names}))
+    if refusals:
+        fail(refusals[0].replace("patient.", "--covariate ", 1))
+    for line in warnings:
+        sys.stderr.write(f"ovsim: warning: {line.replace('patient.', '--covariate ', 1)}\n")
