@@ -61,6 +61,7 @@ def supply(
     if workers < 1:
         fail(f"--workers: expected an integer >= 1 (got {workers})")
     from ..io import atomic_output_dir, json_text
+    from ..report import plot_supply_forecast
     from ..supply import forecast_supply, load_or_simulate_courses
 
     quiet = output_format is SupplyFormat.json
@@ -75,7 +76,7 @@ def supply(
     doc["courses_file"] = {"path": str(courses), "reused": reused} if courses is not None else None
     with atomic_output_dir(out) as tmp:
         forecast.weekly.to_csv(tmp / "forecast.csv", index=False)
-        forecast_figure(forecast).savefig(tmp / "forecast.png", dpi=110)
+        plot_supply_forecast(forecast).savefig(tmp / "forecast.png", dpi=110)
         (tmp / "supply.json").write_text(json_text(doc))
     if quiet:
         summary = {k: doc[k] for k in ("inputs", "courses", "patients_started", "totals", "monthly")}
@@ -130,29 +131,4 @@ def print_summary(forecast, prices: dict[str, float] | None) -> None:
                 print(f"Vial cost, {labels[r['scope']]}: {r['median']:,.0f} (5-95%: {r['p05']:,.0f}-{r['p95']:,.0f})")
 
 
-def forecast_figure(forecast):
-    """Weekly vials by strength: median line and 5-95% band (one panel per strength); plain text labels."""
-    from matplotlib import rc_context
-    from matplotlib.figure import Figure
-
-    weekly = forecast.weekly
-    with rc_context({"text.usetex": False}):
-        fig = Figure(figsize=(8, 2.6 * len(forecast.strengths)), layout="constrained")
-        axes = fig.subplots(len(forecast.strengths), 1, sharex=True, squeeze=False)[:, 0]
-        for ax, s in zip(axes, forecast.strengths):
-            w = weekly[weekly["strength"] == s]
-            ax.fill_between(w["week"], w["p05"], w["p95"], alpha=0.3, step="mid", label="5-95% of centres")
-            ax.step(w["week"], w["median"], where="mid", label="median")
-            ax.step(w["week"], w["mean"], where="mid", linestyle="--", linewidth=1, label="mean")
-            ax.axvline(forecast.window_days / 7.0 - 0.5, color="grey", linestyle=":", linewidth=1)
-            ax.set_ylabel(f"{s} PFU/mL vials\nper week", usetex=False)
-            ax.set_ylim(bottom=0)
-            ax.legend(loc="lower right", fontsize="small", framealpha=0.9)
-        axes[-1].set_xlabel("week from the centre's first day (dotted: end of the window; the last week is partial)",
-                            usetex=False)
-        fig.suptitle(f"T-VEC vials: {forecast.patients_per_month:g} new patients a month, {forecast.months} months "
-                     f"({forecast.replicates} resampled centres)", usetex=False)
-    return fig
-
-
-__all__ = ["supply", "forecast_figure", "check_options"]
+__all__ = ["supply", "check_options"]

@@ -30,6 +30,7 @@ from ._trial_plots import plot_forest, plot_km, plot_lesion_bars, plot_spider, p
 from ._trial_plots_survival import targets_block
 from ._trial_safety import safety_section
 from ._trial_style import DASH, arm_list, ci_pair, num
+from ._supply_plots import plot_supply_forecast
 from ._trial_supply import supply_section
 from ._trial_tables import (
     comparison_cell,
@@ -284,7 +285,8 @@ def render_trial_report(*, endpoints: dict, patients: pd.DataFrame, assessments:
                         lesions: pd.DataFrame, km: dict[str, pd.DataFrame], design: dict,
                         published: dict | None = None, arm_labels: dict[str, str] | None = None,
                         description: str | None = None, subgroup_comparisons: dict | None = None,
-                        calibration: pd.DataFrame | None = None, figure_format: str = "svg") -> str:
+                        calibration: pd.DataFrame | None = None, figure_format: str = "svg",
+                        supply_forecast: Any = None) -> str:
     """The report as one HTML string (see ``write_trial_report`` for the inputs)."""
     published = published or {}
     arms = arm_list(list((endpoints.get("arms") or {}).keys()), patients["arm"], km.keys())
@@ -319,7 +321,11 @@ def render_trial_report(*, endpoints: dict, patients: pd.DataFrame, assessments:
     if calibration is not None:
         body["calibration"] = frame_table(calibration)
     for key, section in (("safety", safety_section(endpoints, arms)),
-                         ("supply", supply_section(endpoints))):
+                         ("supply", supply_section(endpoints, supply_forecast, lambda f: _figure(
+                             "supply", "Supply forecast: T-VEC vials per week", esc(
+                                 "Median (line), mean (dashed) and 5-95% (band) of resampled centres; courses from "
+                                 "this trial's first T-VEC arm."),
+                             lambda: plot_supply_forecast(f), figure_format)))):
         if section is not None:
             body[key] = section
     sections = [(k, t) for k, t in SECTIONS if k in body]
@@ -341,7 +347,8 @@ def write_trial_report(path: Path, *, endpoints: dict, patients: pd.DataFrame, a
                        lesions: pd.DataFrame, km: dict[str, pd.DataFrame], design: dict,
                        published: dict | None = None, arm_labels: dict[str, str] | None = None,
                        description: str | None = None, subgroup_comparisons: dict | None = None,
-                       calibration: pd.DataFrame | None = None, figure_format: str = "svg") -> Path:
+                       calibration: pd.DataFrame | None = None, figure_format: str = "svg",
+                       supply_forecast: Any = None) -> Path:
     """Write the trial report to ``path`` (HTML, atomically) and return the path.
 
     ``endpoints``: the endpoints.json mapping; ``patients`` (one row per patient), ``assessments``
@@ -352,7 +359,8 @@ def write_trial_report(path: Path, *, endpoints: dict, patients: pd.DataFrame, a
     ``arm_labels``: ``{arm: label}`` shown under the title (a scenario's arm labels); ``description``:
     one line under the title (a scenario's description; default "Virtual trial: <arm> vs <arm>");
     ``subgroup_comparisons``: per-stage comparisons for the forest plot; ``calibration``: optional
-    table shown as its own section. ``figure_format``: "svg" (default) or "png".
+    table shown as its own section. ``figure_format``: "svg" (default) or "png". ``supply_forecast``: an
+    ``ovsim.supply.SupplyForecast`` drawn in the supply section (optional).
     """
     if figure_format not in ("svg", "png"):
         raise ValueError(f"figure_format must be 'svg' or 'png', not {figure_format!r}")
@@ -361,7 +369,7 @@ def write_trial_report(path: Path, *, endpoints: dict, patients: pd.DataFrame, a
                                km=km, design=design, published=published, arm_labels=arm_labels,
                                description=description, subgroup_comparisons=subgroup_comparisons,
                                calibration=calibration,
-                               figure_format=figure_format)
+                               figure_format=figure_format, supply_forecast=supply_forecast)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

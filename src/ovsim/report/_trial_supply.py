@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
+import pandas as pd
+
 from ..supply import supply_table
 from ._trial_tables import esc, frame_table
 
 
-def supply_section(endpoints: dict) -> str | None:
-    """Vials and costs per arm from ``endpoints["supply"]`` (ovsim.supply); None when absent."""
+def supply_section(endpoints: dict, forecast: Any = None, figure: Callable[[Any], str] | None = None) -> str | None:
+    """Vials and costs per arm from ``endpoints["supply"]`` (ovsim.supply), and the centre forecast when the
+    scenario asks for one (``figure`` draws it); None when absent."""
     doc = endpoints.get("supply")
     if not doc:
         return None
     html = frame_table(supply_table(doc))
+    fc = doc.get("forecast")
+    if fc:
+        i = fc["inputs"]
+        html += (f"<h3>Supply forecast: a centre starting {i['patients_per_month']:g} patients a month for "
+                 f"{i['months']} months</h3>" + frame_table(forecast.totals if forecast is not None else
+                                                           pd.DataFrame(fc["totals"])))
+        if forecast is not None and figure is not None:
+            html += figure(forecast)
     comparison = (doc.get("costs") or {}).get("comparison")
     if comparison:
         icer = comparison.get("incremental_cost_per_durable_responder") or {}

@@ -111,6 +111,8 @@ class TrialResult:
                 getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
             self.doses.to_csv(tmp / "doses.csv", index=False)
             (tmp / "scenario.json").write_text(json_text(self.scenario.model_dump()))
+            if self.extra.get("supply_forecast") is not None:
+                self.extra["supply_forecast"].weekly.to_csv(tmp / "supply_forecast.csv", index=False)
             if report:
                 self.report(tmp / "report.html")
         return out
@@ -130,6 +132,7 @@ class TrialResult:
             lesions=self.lesions, km=self.km, design=self.design(), published=published_targets()["targets"],
             arm_labels=self.arm_labels, description=self.scenario.description or None,
             subgroup_comparisons=self.subgroup_comparisons, calibration=_calibration_table(self.extra.get("calibration")),
+            supply_forecast=self.extra.get("supply_forecast"),
         )
 
     def plot(self, kind: str = "km"):

@@ -21,7 +21,7 @@ from ..engine import SolverOptions, simulate_cohort
 from ..model import DAYS_PER_MONTH
 from ..population import Population, calibrated_pool_path, draw_from_pool, generate_population, load_calibrated_pool, load_population_spec
 from ..safety import draw_adverse_events, load_safety_model
-from ..supply import supply_endpoints
+from ..supply import courses_from_doses, forecast_supply, supply_endpoints
 from ._adverse import adverse_event_table
 from ._endpoints import km_frames, trial_endpoints
 from ._result import TrialResult
@@ -110,6 +110,9 @@ def run_trial(
         tables["patients"] = add_adverse_events(seed, tables["patients"], tables["doses"])
         endpoints["adverse_events"] = adverse_event_table(load_safety_model(), tables["patients"], arms)
     endpoints["supply"] = supply_endpoints(tables["patients"], tables["doses"], sc.prices, seed=seed)
+    forecast = _supply_forecast(sc, seed, tables["patients"], tables["doses"])
+    if forecast is not None:
+        endpoints["supply"]["forecast"] = {k: v for k, v in forecast.to_dict(sc.prices).items() if k != "weekly"}
     subgroup_comparisons = endpoints.pop("subgroup_comparisons")
     failed = endpoints.pop("failed_patients")
     provenance = {
@@ -124,7 +127,7 @@ def run_trial(
     }
     doc = {"scenario": sc.name, "seed": seed, "ovsim_version": __version__, **endpoints,
            "failed_patients": int(sum(failed.values())), "provenance": provenance}
-    extra = {}
+    extra = {"supply_forecast": forecast} if forecast is not None else {}
     validation = calibrated_pool_path() / "validation.csv"
     if sc.population == "optim_calibrated" and population is None and validation.exists():
         extra["calibration"] = pd.read_csv(validation)  # the shipped calibration's validation, for the report
@@ -149,6 +152,18 @@ def assess_arms(sc: TrialScenario, seed: int, populations: dict[str, Population]
     visits = [c for c in out["patients"].columns if c.endswith("_visits")]
     out["patients"][visits] = out["patients"][visits].fillna(0).astype(int)  # a drug not given in an arm: 0 days
     return out
+
+
+def _supply_forecast(sc: TrialScenario, seed: int, patients: pd.DataFrame, doses: pd.DataFrame):
+    """The scenario's centre forecast from the first arm given T-VEC (its evaluable patients' courses), or None."""
+    spec = sc.supply_forecast
+    tvec = doses[(doses["DRUG"] == "TVEC") & (doses["AMT"] > 0)] if not doses.empty else doses
+    if spec is None or tvec.empty:
+        return None
+    arm = next(a for a in sc.arms if (tvec["ARM"] == a).any())
+    ids = patients.loc[(patients["arm"] == arm) & patients["ok"].astype(bool), "patient_id"].astype(str).tolist()
+    courses = courses_from_doses(tvec[tvec["ARM"] == arm], ids, {"trial": sc.name, "arm": arm, "seed": seed})
+    return forecast_supply(courses, spec.patients_per_month, spec.months, replicates=spec.replicates, seed=seed)
 
 
 def add_adverse_events(seed: int, patients: pd.DataFrame, doses: pd.DataFrame) -> pd.DataFrame:

@@ -65,6 +65,15 @@ class FollowUpSpec(_Strict):
         return self.model
 
 
+class SupplyForecastSpec(_Strict):
+    """A centre starting ``patients_per_month`` patients a month for ``months`` months on the first T-VEC arm's
+    courses: vials per week by strength, 5-95% over ``replicates`` resampled centres (ovsim.supply)."""
+
+    patients_per_month: float = Field(gt=0, le=10_000, allow_inf_nan=False)
+    months: int = Field(ge=1, le=120)
+    replicates: int = Field(500, ge=1, le=10_000)
+
+
 class TrialScenario(_Strict):
     """A virtual trial: who is treated how, how tumours are assessed, how long survival is followed."""
 
@@ -80,6 +89,7 @@ class TrialScenario(_Strict):
     prices: dict[Literal["1e6", "1e8", "gmcsf_cycle"], float] | None = None
     """Price per 1 mL vial by strength and per 28-day GM-CSF cycle (any currency): costs per patient, per durable
     responder and per additional durable responder (ovsim.supply; docs/supply.md). Vials are counted either way."""
+    supply_forecast: SupplyForecastSpec | None = None
     adverse_events: bool = True
     """Draw T-VEC's adverse events (ovsim.safety) from their own random streams; efficacy is unchanged either way."""
     survival: FollowUpSpec = FollowUpSpec()
