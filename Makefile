@@ -25,3 +25,7 @@ validate-safety: $(STAMP)   # adverse-event incidences at 10x OPTiM on a fresh s
 
 clean:
 	rm -rf $(VENV) results .pytest_cache
+
+.PHONY: fuzz
+fuzz: $(STAMP)   # long input fuzz: 200 cases per surface (6 surfaces), counts in results/fuzz/ (docs/reliability.md)
+	OVSIM_FUZZ=long $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_fuzz.py -k fuzz_surface

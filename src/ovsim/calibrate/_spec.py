@@ -7,10 +7,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .._errors import read_yaml, validated
+from .._read import MAX_PATIENTS, Integer, Number, Text, loads_yaml
 from ..model import PARAMETERS
 
 
@@ -19,38 +19,44 @@ class _Strict(BaseModel):
 
 
 class PlausibleSpec(_Strict):
-    patients: int = Field(ge=10)
-    seed: int = Field(ge=0)
-    stage_mix: str = "tvec"
-    log_uniform_fold: dict[str, float]
+    patients: Integer = Field(ge=10, le=MAX_PATIENTS)
+    seed: Integer = Field(ge=0, le=2**63 - 1)
+    stage_mix: Text = "tvec"
+    log_uniform_fold: dict[Text, Number]
 
     @model_validator(mode="after")
     def _known(self) -> "PlausibleSpec":
         for name, fold in self.log_uniform_fold.items():
             if name not in PARAMETERS or PARAMETERS[name].level != "patient":
-                raise ValueError(f"plausible.log_uniform_fold.{name}: expected a patient-level model parameter")
-            if not fold >= 1:
-                raise ValueError(f"plausible.log_uniform_fold.{name}: expected a fold >= 1 (got {fold})")
+                raise ValueError(f"log_uniform_fold.{name}: expected a patient-level model parameter")
+            if not 1 <= fold <= 1000:
+                raise ValueError(f"log_uniform_fold.{name}: expected a fold from 1 to 1000 (got {fold})")
         return self
 
 
 class Tolerance(_Strict):
-    response_rate: float = Field(0.01, ge=0)
-    time_to_response_quantile: float = Field(0.02, ge=0)
-    lesion_level: float = Field(0.015, ge=0)
+    response_rate: Number = Field(0.01, ge=0, le=1)
+    time_to_response_quantile: Number = Field(0.02, ge=0, le=1)
+    lesion_level: Number = Field(0.015, ge=0, le=1)
 
 
 class SurvivalFit(_Strict):
-    fit: list[Literal["intercept_log_months", "sigma", "beta_log_kg"]]
-    mc_patients_per_arm: int = Field(20000, ge=100)
+    fit: list[Literal["intercept_log_months", "sigma", "beta_log_kg"]] = Field(max_length=3)
+    mc_patients_per_arm: Integer = Field(20000, ge=100, le=MAX_PATIENTS)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "SurvivalFit":
+        if len(set(self.fit)) != len(self.fit):
+            raise ValueError("fit: expected each coefficient at most once")
+        return self
 
 
 class CalibrationSpec(_Strict):
     """Plausible-patient ranges, noise replicates, tolerances and the survival fit."""
 
-    source: str = ""
+    source: Text = ""
     plausible: PlausibleSpec
-    assessment_replicates: int = Field(4, ge=1, le=64)
+    assessment_replicates: Integer = Field(4, ge=1, le=64)
     tolerance: Tolerance = Tolerance()
     survival: SurvivalFit
 
@@ -65,4 +71,4 @@ def load_calibration_spec(path: str | Path | None = None) -> CalibrationSpec:
 @functools.cache
 def _reference() -> CalibrationSpec:
     text = resources.files("ovsim.data").joinpath("calibration_optim.yaml").read_text()
-    return validated(CalibrationSpec, yaml.safe_load(text), "calibration_optim.yaml")
+    return validated(CalibrationSpec, loads_yaml(text, "calibration_optim.yaml"), "calibration_optim.yaml")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
-from ._app import app, fail
+from ._app import app, check_out_path, fail, strip_control
 
 
 @app.command()
 def calibrate(
-    out: Path = typer.Option(Path("results/calibration"), "--out", "-o", help="Folder for the calibration's outputs."),
+    out_text: str = typer.Option("results/calibration", "--out", "-o", help="Folder for the calibration's outputs."),
     patients: int = typer.Option(None, "--patients", "-n", min=10, help="Plausible patients (default: the spec's)."),
     seed: int = typer.Option(None, "--seed", min=0, help="Calibration seed (default: the spec's)."),
     workers: int = typer.Option(1, min=1, help="Worker processes for the simulation."),
@@ -19,6 +17,7 @@ def calibrate(
     validate: bool = typer.Option(False, "--validate", help="After --ship: validate on fresh seeds (10x trial + 10 seeds)."),
 ) -> None:
     """Calibrate plausible patients to the OPTiM targets (prevalence weighting + survival fit)."""
+    out = check_out_path(out_text)  # before the (long) calibration: not '', not an existing file
     from ..calibrate import calibrate as run_calibration
     from ..calibrate import validate as run_validation
     from ..calibrate import validation_markdown
@@ -34,7 +33,7 @@ def calibrate(
     print(cal.summary().to_string(index=False))
     print(cal.identifiability().round(3).to_string(index=False))
     print(f"effective sample size {cal.pool.effective_sample_size:.0f} of {len(cal.pool.population)} plausible patients; "
-          f"wrote {out}")
+          f"wrote {strip_control(out)}")
     if ship:
         print(f"shipped to {cal.ship()}")
     if validate:

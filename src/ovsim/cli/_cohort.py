@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import math
+import os
 from pathlib import Path
 
 import typer
 
-from ._app import app, fail
+from ._app import app, check_out_path, fail, safe_text
 
 
 @app.command()
 def population(
     out: Path = typer.Option(..., "--out", "-o", help="Folder for patients.parquet, lesions.parquet."),
-    patients: int = typer.Option(100, "--patients", "-n", min=1, help="Number of virtual patients."),
+    patients: int = typer.Option(100, "--patients", "-n", min=1, max=1_000_000, help="Number of virtual patients."),
     seed: int = typer.Option(..., "--seed", min=0, help="Random seed (explicit, always)."),
     arm: str = typer.Option("tvec", help="Stage mix of this OPTiM arm: tvec or gmcsf."),
 ) -> None:
     """Draw OPTiM-like virtual patients and save them (Parquet)."""
-    from ..population import generate_population
+    from ..population import generate_population, load_population_spec
 
+    arms = list(load_population_spec().stage_mix)
+    if arm not in arms:
+        fail(f"--arm: expected one of {', '.join(arms)} (got {safe_text(arm)!r})")
     try:
         pop = generate_population(patients, seed=seed, arm=arm)
     except ValueError as err:
@@ -30,9 +35,12 @@ def population(
 
 @app.command()
 def cohort(
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for the results."),
+    out: str = typer.Option(..., "--out", "-o", show_default=False,
+                            help="Folder for the results (ovsim's: a rerun replaces it whole; a folder that is "
+                            "neither empty nor an ovsim output is refused)."),
     population_dir: Path = typer.Option(None, "--population", help="A saved population (else one is drawn)."),
-    patients: int = typer.Option(100, "--patients", "-n", min=1, help="Patients to draw if no --population."),
+    patients: int = typer.Option(100, "--patients", "-n", min=1, max=1_000_000,
+                                 help="Patients to draw if no --population."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the drawn population."),
     regimen: str = typer.Option("tvec", help="Treatments: a name (tvec, gmcsf), names joined by '+', 'none', or "
                                 "a YAML mapping like '{tvec: optim, gmcsf: {days_on: 14}}'."),
@@ -40,11 +48,15 @@ def cohort(
     every_days: float = typer.Option(28.0, help="Output grid (days)."),
     chunk_size: int = typer.Option(128, min=1, help="Patients per compiled batch."),
     workers: int = typer.Option(1, min=1, help="Worker processes (one per core is fastest on CPU)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue a killed run into OUT from its checkpoint "
+                                "(the same inputs only); the result is the same as an uninterrupted run's."),
 ) -> None:
     """Simulate a cohort (batched, compiled) and stream its tables to OUT."""
     from ..population import Population, generate_population
     from ..treatments import RegimenError
 
+    folder_path = check_ovsim_out(out, inputs={"--population": population_dir})  # before any work
+    _check_grid(horizon_days, every_days)
     try:
         parsed = _parse_regimen_option(regimen)
     except RegimenError as err:
@@ -54,32 +66,70 @@ def cohort(
     except ValueError as err:
         fail(str(err))
     from ..engine import simulate_cohort
-    from ..io import atomic_output_dir
+    from ..io._results import CHECKPOINT_DIR, atomic_output_dir
 
     try:
-        with atomic_output_dir(out) as folder:  # parts stream to a temporary folder, moved in at the end
+        # parts stream to a temporary folder (with a checkpoint of finished chunks), which replaces OUT at the end
+        with atomic_output_dir(folder_path, kind="cohort", resume=resume) as folder:
             res = simulate_cohort(pop, parsed, horizon_days=horizon_days, output_every_days=every_days,
                                   chunk_size=chunk_size, out_dir=folder, progress=workers == 1,
-                                  workers=workers)
+                                  workers=workers, checkpoint=folder / CHECKPOINT_DIR, resume=resume)
             vials = _write_vials(folder, res.status)
     except ValueError as err:
         fail(str(err))
     print(res.summary())
     _print_vials(vials)
-    print(f"wrote lesions-part-*.parquet, doses-part-*.parquet, status.parquet, cohort.json, vials.csv to {out}")
+    resumed = res.provenance.get("n_chunks_resumed", 0)
+    if resumed:
+        print(f"resumed: {resumed} of {res.provenance.get('n_chunks')} chunks taken from the checkpoint")
+    print(f"wrote lesions-part-*.parquet, doses-part-*.parquet, status.parquet, cohort.json, run.json, vials.csv "
+          f"to {out}")
+
+
+def _check_grid(horizon_days: float, every_days: float) -> None:
+    """``--horizon-days`` and ``--every-days`` checked before any work (one line naming the flag)."""
+    from .._read import MAX_OUTPUT_POINTS, MAX_HORIZON_DAYS
+
+    if not (math.isfinite(horizon_days) and 0 < horizon_days <= MAX_HORIZON_DAYS):
+        fail(f"--horizon-days: expected a number of days in (0, {MAX_HORIZON_DAYS:g}] (got {horizon_days!r})")
+    if not (math.isfinite(every_days) and 0 < every_days <= horizon_days):
+        fail(f"--every-days: expected 0 < days <= --horizon-days {horizon_days:g} (got {every_days!r})")
+    if horizon_days / every_days > MAX_OUTPUT_POINTS:
+        fail(f"--every-days: expected at most {MAX_OUTPUT_POINTS:,} output times over the horizon "
+             f"(got {horizon_days / every_days:.3g})")
+
+
+def check_ovsim_out(out: str, inputs: dict[str, Path | None] | None = None) -> Path:
+    """``--out`` of a command whose output folder is ovsim's, checked before any work: not empty, not a file,
+    not a folder that is neither empty nor an ovsim output, and holding none of the run's ``inputs``
+    (a rerun replaces it whole). Fails in one line (exit 2); returns the absolute folder."""
+    from ..io._results import OutputFolderError, check_output_dir
+
+    check_out_path(out)
+    try:
+        path = check_output_dir(out)
+    except OutputFolderError as err:
+        fail(f"--out: {err}")
+    for flag, given in (inputs or {}).items():
+        if given is not None:
+            where = Path(os.path.abspath(given))
+            if where == path or path in where.parents:
+                fail(f"{flag}: {given} is inside --out {out}, which a run replaces whole; name another --out")
+    return path
 
 
 def _write_vials(folder: Path, status):
     """T-VEC vials per patient and strength (``vials.csv``, from the streamed dose parts); the per-strength summary."""
     import pandas as pd
 
+    from ..io import safe_csv_frame
     from ..supply import usage_summary, vial_usage
 
     parts = sorted(folder.glob("doses-part-*.parquet"))
     doses = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else pd.DataFrame(
         columns=["ID", "TIME", "DRUG", "VOL_ML", "CONC_PFU_ML", "AMT"])
     usage = vial_usage(doses)
-    usage.drop(columns="arm").to_csv(folder / "vials.csv", index=False)
+    safe_csv_frame(usage.drop(columns="arm")).to_csv(folder / "vials.csv", index=False)
     return usage_summary(usage, status, only_ok=False)
 
 
@@ -97,14 +147,14 @@ def _print_vials(summary) -> None:
 
 def _parse_regimen_option(text: str):
     """The ``--regimen`` option: names (``tvec``, ``tvec+gmcsf``, ``none``) or an inline YAML mapping."""
-    import yaml
-
+    from .._read import loads_yaml
     from ..treatments import RegimenError, parse_regimen
 
     if text.lstrip().startswith("{"):
-        try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError:
-            raise RegimenError("regimen: not a valid YAML mapping") from None
+        try:  # strict YAML: no aliases (a "billion laughs" mapping), tags or duplicate keys
+            raw = loads_yaml(text, "regimen")
+        except ValueError as err:
+            detail = str(err).split(": ", 1)[-1]
+            raise RegimenError(f"regimen: not a valid YAML mapping ({detail})") from None
         return parse_regimen(raw, "regimen")
     return parse_regimen(text.strip(), "regimen")

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from pathlib import Path
 
 import typer
 
-from ._app import app, fail
+from ._app import app, check_out_path, fail, rich_console, safe_text
 
 
 def _definition():
@@ -28,11 +27,10 @@ def print_description(definition) -> None:
     """Rich tables of ``definition``: states, parameters (level, units, value, calibrated or sourced),
     covariates, each grouped by the mechanism that defines them, then the mechanisms in composition order."""
     from rich import box
-    from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
-    console = Console(file=sys.stdout, highlight=False)
+    console = rich_console()
+    escape = safe_text
     name_width = max(len(n) for n in (*definition.states, *definition.parameters, *definition.covariates))
 
     def table(title: str, *columns: str, wrap: tuple[str, ...] = ("meaning",)) -> Table:
@@ -78,7 +76,7 @@ def model_command(
     describe: bool = typer.Option(False, "--describe", help="Print the states, parameters and mechanisms."),
     sbml: Path | None = typer.Option(None, "--sbml", metavar="PATIENT.yaml",
                                      help="Write this patient's model, with the doses ovsim gives it, as SBML L3V2."),
-    out: Path | None = typer.Option(None, "--out", "-o", metavar="OUT.xml", help="SBML file to write (with --sbml)."),
+    out: str | None = typer.Option(None, "--out", "-o", metavar="OUT.xml", help="SBML file to write (with --sbml)."),
 ) -> None:
     """Describe the lesion-immune model (states, parameters, mechanisms), or export one patient as SBML."""
     if describe and sbml is not None:
@@ -91,21 +89,20 @@ def model_command(
     if sbml is not None:
         if out is None:
             fail("--sbml: expected -o/--out OUT.xml")
-        write_sbml(sbml, out)
+        write_sbml(sbml, check_out_path(out, kind="file"))  # the path is checked before the simulation
         return
     fail("model: expected --describe or --sbml PATIENT.yaml (see ovsim model --help)")
 
 
 def write_sbml(patient_file: Path, out: Path) -> None:
     """Export ``patient_file`` as SBML to ``out``, atomically (a temporary file beside it, then renamed)."""
-    from rich.console import Console
-
     from ..engine import SimulationError
     from ..io import InputFileError, check_sbml, export_patient_sbml
 
-    console = Console(stderr=True)
+    out = check_out_path(out, kind="file")
+    console = rich_console(stderr=True)
     try:
-        with console.status(f"simulating {patient_file} to obtain the doses it receives"):
+        with console.status(f"simulating {safe_text(patient_file)} to obtain the doses it receives"):
             text = export_patient_sbml(patient_file)
     except InputFileError as err:
         fail(str(err))
@@ -126,4 +123,4 @@ def write_sbml(patient_file: Path, out: Path) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         fail(f"--out: cannot write {out} ({err.strerror or err})")
-    console.print(f"wrote SBML L3V2 of {patient_file} to {out}{note}")
+    console.print(f"wrote SBML L3V2 of {safe_text(patient_file)} to {safe_text(out)}{note}")

@@ -20,7 +20,7 @@ import typer
 
 from ..regimen._handling import PrepTimeline, prep_timeline
 from ..regimen._plan import PlanInputError, VisitPlan, format_strength, plan_visit, read_lesion_csv
-from ._app import app, fail
+from ._app import app, fail, rich_console, safe_text, strip_control, warn
 
 CSV_COLUMNS: tuple[str, ...] = (
     "lesion_id",
@@ -41,13 +41,18 @@ class PlanFormat(str, Enum):
 
 
 def render_csv(plan: VisitPlan) -> str:
-    """Per-lesion CSV text: lesion_id, site, diameter (cm), volume (mL), concentration (PFU/mL)."""
+    """Per-lesion CSV text: lesion_id, site, diameter (cm), volume (mL), concentration (PFU/mL).
+
+    Text cells are neutralised against CSV injection and terminal control (see
+    :func:`ovsim.io.safe_csv_frame`): an id beginning with ``=``, ``+``, ``-`` or ``@`` gets a leading ``'``."""
+    from ..io._csv_safe import safe_csv_frame
+
     frame = plan.lesions.loc[:, list(CSV_COLUMNS)].copy()
     frame["longest_diameter_cm"] = [f"{x:g}" for x in frame["longest_diameter_cm"]]
     frame["volume_ml"] = [f"{x:.1f}" for x in frame["volume_ml"]]
     frame["concentration_pfu_per_ml"] = [f"{x:g}" for x in frame["concentration_pfu_per_ml"]]
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
+    safe_csv_frame(frame).to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
 
 
@@ -94,7 +99,6 @@ def parse_visit_date(text: str) -> date | None:
 def print_table(plan: VisitPlan, timeline: PrepTimeline | None = None) -> None:
     """A rich table, one row per lesion, then the total volume and the vials to thaw."""
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
     strength = format_strength(plan.concentration_pfu_per_ml)
@@ -106,41 +110,40 @@ def print_table(plan: VisitPlan, timeline: PrepTimeline | None = None) -> None:
         pad_edge=False,
         show_edge=False,
     )
-    ids = [str(x) for x in plan.lesions["lesion_id"]]
+    ids = [safe_text(x) for x in plan.lesions["lesion_id"]]
+    sites = [safe_text(x) for x in plan.lesions["site"]]
 
     def fixed(header: str, width: int, justify: str = "right") -> None:
         table.add_column(header, justify=justify, no_wrap=True, min_width=width)  # type: ignore[arg-type]
 
     fixed("#", 1)
-    fixed("lesion_id", max(len(x) for x in ids), "left")
-    fixed("site", max(len(str(x)) for x in plan.lesions["site"]), "left")
+    fixed("lesion_id", max(len(strip_control(x)) for x in plan.lesions["lesion_id"]), "left")
+    fixed("site", max(len(strip_control(x)) for x in plan.lesions["site"]), "left")
     fixed("diameter\n(cm)", 8)
     fixed("new", 3, "center")
     fixed("volume\n(mL)", 6)
     fixed("PFU/mL", 6)
     table.add_column("note", min_width=8)
-    for lesion_id, row, note in zip(ids, plan.lesions.itertuples(index=False), plan.notes()):
+    for lesion_id, site, row, note in zip(ids, sites, plan.lesions.itertuples(index=False), plan.notes()):
         table.add_row(
             "-" if pd.isna(row.priority) else str(int(row.priority)),
             lesion_id,
-            str(row.site),
+            site,
             f"{row.longest_diameter_cm:g}",
             "yes" if row.new else "",
             f"{row.volume_ml:.1f}",
             format_strength(row.concentration_pfu_per_ml) if row.volume_ml > 0 else "-",
-            note,
+            safe_text(note),
         )
-    console = Console(file=sys.stdout, highlight=False)
+    console = rich_console()
     console.print(table)
     console.print(f"Total volume: {plan.total_volume_ml:.1f} mL")
     thaw = plan.thaw_line()
-    console.print(thaw[0].upper() + thaw[1:])
+    console.print(safe_text(thaw[0].upper() + thaw[1:]))
     if timeline is not None:
-        from rich.markup import escape
-
         console.print()
         for line in timeline_lines(timeline):
-            console.print(escape(line), soft_wrap=True)
+            console.print(safe_text(line), soft_wrap=True)
 
 
 @app.command("plan")
@@ -198,7 +201,7 @@ def plan_command(
     if output_format is PlanFormat.csv:
         sys.stdout.write(render_csv(plan))
     elif output_format is PlanFormat.json:
-        sys.stdout.write(render_json(plan, timeline))
+        sys.stdout.write(render_json(plan, timeline))  # ASCII JSON: control characters as \u escapes
     else:
         print_table(plan, timeline)
 
@@ -216,4 +219,4 @@ def _screen(names: list[str]) -> None:
     if refusals:
         fail(refusals[0].replace("patient.", "--covariate ", 1))
     for line in warnings:
-        sys.stderr.write(f"ovsim: warning: {line.replace('patient.', '--covariate ', 1)}\n")
+        warn(line.replace("patient.", "--covariate ", 1))

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from ._app import app, fail
+from ._app import app, check_out_path, fail, rich_console, safe_text, strip_control, warn
 
 
 @app.command()
 def simulate(
     patient_file: Path = typer.Argument(..., help="Patient YAML file (see examples/patient_reference.yaml)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for the results (created if missing)."),
+    out: str = typer.Option(..., "--out", "-o", help="Folder for the results (created if missing).",
+                            show_default=False),
     table_format: str = typer.Option("parquet", "--format", help="Trajectory tables: parquet or csv."),
     backend: str = typer.Option("jax", help="Backend: jax (compiled), scipy (reference loop) or another registered one."),
 ) -> None:
@@ -26,7 +25,8 @@ def simulate(
     """
     from ..io import TABLE_FORMATS, InputFileError, atomic_output_dir, load_patient, write_patient_result
 
-    console = Console(stderr=True)
+    out_dir = check_out_path(out)  # before any work: not '', not an existing file
+    console = rich_console(stderr=True)
     if table_format not in TABLE_FORMATS:
         fail(f"--format: expected one of {', '.join(TABLE_FORMATS)} (got {table_format!r})")
     from ..engine import backend_names
@@ -43,12 +43,12 @@ def simulate(
     if refusals:
         fail(f"{scenario.source}: {refusals[0]}")
     for line in warnings:
-        sys.stderr.write(f"ovsim: warning: {scenario.source}: {line}\n")
+        warn(f"{scenario.source}: {line}")
 
     from ..engine import SimulationError, simulate_patient
     from ..report import plot_patient
 
-    with console.status(f"simulating {scenario.patient.patient_id} over {scenario.horizon_days:g} days"):
+    with console.status(f"simulating {safe_text(scenario.patient.patient_id)} over {scenario.horizon_days:g} days"):
         try:
             result = simulate_patient(
                 scenario.patient,
@@ -60,7 +60,7 @@ def simulate(
         except SimulationError as err:
             fail(str(err), code=1)
     digest = hashlib.sha256(patient_file.read_bytes()).hexdigest()
-    with atomic_output_dir(out) as folder:
+    with atomic_output_dir(out_dir) as folder:
         paths = write_patient_result(
             result, folder, table_format,
             extra={"patient_file": str(patient_file), "patient_file_sha256": digest,
@@ -70,5 +70,5 @@ def simulate(
         fig = plot_patient(result)
         fig.savefig(folder / "trajectories.png", dpi=120)
         paths.append(folder / "trajectories.png")
-    print(result.summary())
-    console.print(f"wrote {', '.join(p.name for p in paths)} to {out}")
+    print(strip_control(result.summary()))
+    console.print(f"wrote {', '.join(p.name for p in paths)} to {safe_text(out_dir)}")

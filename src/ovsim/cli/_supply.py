@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from ._app import app, fail
+from ._app import app, check_out_path, fail, rich_console, strip_control
 
 MAX_MONTHS, MAX_COURSES, MAX_REPLICATES, MAX_RATE = 120, 5000, 10000, 10000.0
 
@@ -50,17 +50,18 @@ def supply(
     price_1e6: float = typer.Option(None, "--price-1e6", help="Price of a 1e6 PFU/mL vial (currency units)."),
     price_1e8: float = typer.Option(None, "--price-1e8", help="Price of a 1e8 PFU/mL vial (currency units)."),
     courses: Path = typer.Option(None, "--courses", help="Courses cache (Parquet): reused if it exists, else written."),
-    out: Path = typer.Option(Path("results/supply"), "--out", "-o",
+    out: str = typer.Option("results/supply", "--out", "-o",
                              help="Folder for forecast.csv, forecast.png, supply.json."),
     output_format: SupplyFormat = typer.Option(SupplyFormat.table, "--format", help="Summary on stdout: table or json."),
     workers: int = typer.Option(1, "--workers", help="Worker processes for the course simulation."),
 ) -> None:
     """Forecast T-VEC vials per week and strength for a centre starting N patients a month (median, 5-95% bands)."""
     prices_given = {"1e6": price_1e6, "1e8": price_1e8}
+    out_dir = check_out_path(out)  # before any work: not '', not an existing file
     check_options(patients_per_month, months, seed, courses_patients, replicates, prices_given)
     if workers < 1:
         fail(f"--workers: expected an integer >= 1 (got {workers})")
-    from ..io import atomic_output_dir, json_text
+    from ..io import atomic_output_dir, json_text, safe_csv_frame
     from ..report import plot_supply_forecast
     from ..supply import forecast_supply, load_or_simulate_courses
 
@@ -74,8 +75,8 @@ def supply(
     prices = {k: v for k, v in prices_given.items() if v is not None} or None
     doc = forecast.to_dict(prices)
     doc["courses_file"] = {"path": str(courses), "reused": reused} if courses is not None else None
-    with atomic_output_dir(out) as tmp:
-        forecast.weekly.to_csv(tmp / "forecast.csv", index=False)
+    with atomic_output_dir(out_dir) as tmp:
+        safe_csv_frame(forecast.weekly).to_csv(tmp / "forecast.csv", index=False)
         plot_supply_forecast(forecast).savefig(tmp / "forecast.png", dpi=110)
         (tmp / "supply.json").write_text(json_text(doc))
     if quiet:
@@ -85,17 +86,16 @@ def supply(
         sys.stdout.write(json_text(summary))
         return
     print_summary(forecast, prices)
-    print(f"wrote forecast.csv, forecast.png, supply.json to {out}"
-          + (f" ({'reused' if reused else 'saved'} courses: {courses})" if courses is not None else ""))
+    print(strip_control(f"wrote forecast.csv, forecast.png, supply.json to {out_dir}"
+                        + (f" ({'reused' if reused else 'saved'} courses: {courses})" if courses is not None else "")))
 
 
 def print_summary(forecast, prices: dict[str, float] | None) -> None:
     """Rich tables: vials per month by strength (median, 5-95% band, busiest week's 95th percentile); totals; costs."""
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=sys.stdout, highlight=False)
+    console = rich_console()
     p = forecast.courses
     started = forecast.started
     print(f"{forecast.patients_per_month:g} new patients a month for {forecast.months} months: "

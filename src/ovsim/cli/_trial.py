@@ -7,27 +7,43 @@ from pathlib import Path
 import typer
 
 from ._app import app, fail
+from ._cohort import check_ovsim_out
 
 
 @app.command()
 def trial(
     scenario: Path = typer.Argument(None, help="Scenario YAML (default: the shipped OPTiM reference)."),
-    out: Path = typer.Option(None, "--out", "-o", help="Output folder (default: results/<scenario name>)."),
+    out: str = typer.Option(None, "--out", "-o", show_default=False,
+                            help="Output folder (default: results/<scenario name>); ovsim's: a rerun replaces it "
+                            "whole, and a folder that is neither empty nor an ovsim output is refused."),
     seed: int = typer.Option(None, "--seed", min=0, help="Random seed (default: the scenario's)."),
     patients: int = typer.Option(None, "--patients", "-n", min=1, help="Total patients, split as in the scenario."),
     workers: int = typer.Option(1, min=1, help="Worker processes (one per core is fastest on CPU)."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html."),
+    chunk_size: int = typer.Option(128, min=1, help="Patients per compiled batch."),
+    resume: bool = typer.Option(False, "--resume", help="Continue a killed run into OUT from its checkpoint "
+                                "(finished arms and chunks are not simulated again; the same inputs only)."),
 ) -> None:
     """Run a virtual trial: simulate every arm, assess response, estimate survival, write endpoints and report."""
+    from ..io._results import CHECKPOINT_DIR, atomic_output_dir
     from ..trial import load_scenario, reference_output_dir, run_trial
 
+    inputs = {"scenario": scenario}
+    path = check_ovsim_out(out, inputs) if out is not None else None  # before any work
     try:
         sc = load_scenario(scenario)
-        folder = out or reference_output_dir(sc)
-        result = run_trial(sc, seed=seed, patients=patients, workers=workers, progress=True)
     except ValueError as err:
         fail(str(err))
-    result.write(folder, report=report)
+    folder = out if out is not None else str(reference_output_dir(sc))
+    path = path or check_ovsim_out(folder, inputs)
+    try:
+        # the arms' simulation is checkpointed in the temporary folder, which replaces OUT at the end
+        with atomic_output_dir(path, kind="trial", resume=resume) as tmp:
+            result = run_trial(sc, seed=seed, patients=patients, workers=workers, chunk_size=chunk_size,
+                               progress=True, checkpoint=tmp / CHECKPOINT_DIR, resume=resume)
+            result.write_files(tmp, report=report)
+    except ValueError as err:
+        fail(str(err))
     table = result.summary()
     table["ci95"] = table["ci95"].map(lambda c: "" if c is None else f"[{_fmt(c[0])}, {_fmt(c[1])}]")
     for col in ("simulated", "published"):
@@ -36,7 +52,10 @@ def trial(
     failed = result.endpoints["failed_patients"]
     if failed:
         print(f"{failed} patient(s) failed and are excluded from the endpoints (see patients.parquet: ok, reason)")
-    wall = result.endpoints["provenance"]["wall_seconds"]
+    resumed = sum(c.get("n_chunks_resumed", 0) for c in result.run["cohorts"].values())
+    if resumed:
+        print(f"resumed: {resumed} simulated chunk(s) taken from the checkpoint")
+    wall = result.run["wall_seconds"]
     print(f"wrote {folder}/endpoints.json" + (f" and {folder}/report.html" if report else "") + f" ({wall:.0f} s)")
 
 

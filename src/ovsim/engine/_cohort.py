@@ -2,12 +2,15 @@
 
 The work is done by the backend-agnostic runner (``_runner``), in one process or over worker
 processes (``_parallel``); this module picks which, and writes the run's status and provenance
-when results stream to ``out_dir``.
+when results stream to ``out_dir``: ``cohort.json`` (inputs and results, the same for the same
+inputs) and ``run.json`` (run-time figures: wall time, speed, timestamps, chunks resumed).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,21 @@ from ._backend import Backend, get_backend
 from ._cohort_result import CohortResult
 from ._options import SolverOptions
 from ._parallel import simulate_sharded
-from ._runner import run_cohort
+from ._runner import open_checkpoint, population_digest, run_cohort, split_runtime
+
+
+def cohort_manifest(population: Population, regimen: Regimen, backend: Backend, *, horizon_days: float,
+                    output_every_days: float, chunk_size: int, solver: SolverOptions, workers: int) -> dict[str, Any]:
+    """The inputs that decide a cohort run's chunks and results (a checkpoint resumes only the same inputs)."""
+    from .. import __version__
+
+    n = len(population)
+    return {
+        "ovsim_version": __version__, "population": population_digest(population), "regimen": regimen.to_dict(),
+        "backend": backend.name, "solver": asdict(solver), "horizon_days": float(horizon_days),
+        "output_every_days": float(output_every_days), "chunk_size": int(chunk_size),
+        "workers": min(workers, n) if workers > 1 and n > 1 else 1,
+    }
 
 
 def as_regimen(regimen: Regimen | Any) -> Regimen:
@@ -38,6 +55,8 @@ def simulate_cohort(
     out_dir: str | Path | None = None,
     progress: bool = False,
     workers: int = 1,
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
 ) -> CohortResult:
     """Simulate every patient of ``population`` on ``regimen``.
 
@@ -47,17 +66,32 @@ def simulate_cohort(
     (``lesions-part-*.parquet``, ...) instead of keeping trajectories in memory. workers: processes to
     split the population over (one per core is fastest on CPU); each patient's result is the same
     whatever the split. A failed patient is flagged in ``status``; its trajectories are NaN.
+    checkpoint: a folder recording every finished chunk (with a manifest of the run's inputs); resume:
+    continue the checkpoint there, skipping its chunks (the result is the same as an uninterrupted run's;
+    a checkpoint of other inputs raises ``ResumeError``). With ``out_dir``, resume into the same folder.
     """
     regimen = as_regimen(regimen)
     engine = get_backend(backend)
     out = Path(out_dir) if out_dir is not None else None
+    started = datetime.now(timezone.utc)
     kwargs = dict(horizon_days=horizon_days, output_every_days=output_every_days, chunk_size=chunk_size,
                   solver=solver, out_dir=out, progress=progress)
+    if checkpoint is not None:
+        folder = Path(checkpoint)
+        manifest = cohort_manifest(population, regimen, engine, horizon_days=horizon_days,
+                                   output_every_days=output_every_days, chunk_size=chunk_size, solver=solver,
+                                   workers=workers)
+        resume = open_checkpoint(folder, manifest, resume)
+        kwargs.update(checkpoint=folder / "chunks", resume=resume)
     if workers > 1 and len(population) > 1:
         result = simulate_sharded(population, regimen, engine, workers=workers, **kwargs)
     else:
         result = run_cohort(population, regimen, engine, **kwargs)
     if out is not None:
+        stable, runtime = split_runtime(result.provenance)
+        runtime.update(started=started.isoformat(timespec="seconds"),
+                       finished=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         result.status.to_parquet(out / "status.parquet", index=False)
-        (out / "cohort.json").write_text(json.dumps(result.provenance, indent=2, default=str) + "\n")
+        (out / "cohort.json").write_text(json.dumps(stable, indent=2, default=str) + "\n")
+        (out / "run.json").write_text(json.dumps(runtime, indent=2, default=str) + "\n")
     return result

@@ -2,14 +2,19 @@
 
 Every patient is solved in its own lesion-slot group, so its result does not depend on which
 worker or chunk it lands in; the merged result equals the single-process one. Workers are
-spawned (not forked: JAX must not be forked) and each keeps XLA to one thread.
+spawned (not forked: JAX must not be forked) and each keeps XLA to one thread. A worker exits when
+its parent process is gone (killed, say), so no orphan goes on solving and writing parts.
 """
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import multiprocessing
 import os
+import signal
+import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -28,8 +33,31 @@ from ._inputs import n_slots_for
 from ._runner import run_cohort
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int | None = None) -> None:
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
+    if parent is not None:
+        exit_with_parent(parent)
+
+
+def exit_with_parent(parent: int, poll_seconds: float = 0.5) -> None:
+    """End this process when its parent ``parent`` is gone: on Linux the kernel kills it at once
+    (``prctl(PR_SET_PDEATHSIG, SIGKILL)``); everywhere a daemon thread polls ``os.getppid()`` (a parent's
+    orphans are handed to another process) and exits."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # gone before the request was in place
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_seconds)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="ovsim-exit-with-parent", daemon=True).start()
 
 
 def _run_shard(population: Population, regimen: dict[str, Any], modules: list[str], backend: Backend,
@@ -56,7 +84,8 @@ def simulate_sharded(
     started = time.perf_counter()
     ctx = multiprocessing.get_context("spawn")
     modules = sorted({t.options.__module__ for t in regimen.treatments})
-    with ProcessPoolExecutor(max_workers=len(shards), mp_context=ctx, initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(max_workers=len(shards), mp_context=ctx, initializer=_init_worker,
+                             initargs=(os.getpid(),)) as pool:
         futures = [
             pool.submit(_run_shard, shard, regimen.to_dict(), modules, backend,
                         {**kwargs, "out_dir": out, "progress": False, "shard": i, "width": width})
@@ -77,6 +106,7 @@ def simulate_sharded(
         "lane_work": work.tolist(),
         "workers": len(shards),
         "n_chunks": int(sum(r.provenance["n_chunks"] for r in results)),
+        "n_chunks_resumed": int(sum(r.provenance.get("n_chunks_resumed", 0) for r in results)),
     })
     provenance["scenario_sha256"] = results[0].provenance["scenario_sha256"]
     if out is not None:

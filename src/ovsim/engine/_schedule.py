@@ -13,14 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._read import MAX_HORIZON_DAYS, MAX_OUTPUT_POINTS, MAX_SEGMENTS  # noqa: F401 - one set of caps (ovsim._read)
 from ..model import ModelDefinition
 from ..treatments import PolicyDosing, Regimen, ScheduledDosing, Treatment
 from ._inputs import PatientInputs
-
-MAX_HORIZON_DAYS = 36_525.0
-"""Longest simulated time (100 years, days)."""
-MAX_SEGMENTS = 200_000
-"""Most integration segments a schedule may have (output points, visits and dose events together)."""
 
 
 @dataclass(frozen=True)
@@ -63,9 +59,9 @@ def build_schedule(regimen: Regimen, horizon_days: float, output_every_days: flo
         raise ValueError(f"horizon_days: expected a number in (0, {MAX_HORIZON_DAYS:g}] (got {horizon_days!r})")
     if not (math.isfinite(output_every_days) and 0 < output_every_days <= horizon_days):
         raise ValueError(f"output_every_days: expected 0 < value <= horizon_days (got {output_every_days!r})")
-    if horizon_days / output_every_days > MAX_SEGMENTS:
-        raise ValueError(f"output_every_days: expected at most {MAX_SEGMENTS} output times over the horizon "
-                         f"(got {horizon_days / output_every_days:.3g})")
+    if horizon_days / output_every_days > MAX_OUTPUT_POINTS:
+        raise ValueError(f"output_every_days: expected at most {MAX_OUTPUT_POINTS:,} output times over the horizon "
+                         f"(horizon_days / output_every_days; got {horizon_days / output_every_days:.3g})")
     policy = regimen.policy()
     scheduled = tuple(regimen.scheduled())
     grid = np.unique(np.append(np.arange(0.0, horizon_days, output_every_days), horizon_days))
@@ -74,7 +70,8 @@ def build_schedule(regimen: Regimen, horizon_days: float, output_every_days: flo
     bounds = np.unique(np.round(np.concatenate([grid, visits, *events]), 9))
     bounds = bounds[(bounds >= 0) & (bounds <= horizon_days)]
     if len(bounds) > MAX_SEGMENTS:
-        raise ValueError(f"regimen: expected at most {MAX_SEGMENTS} dose events and output times (got {len(bounds)})")
+        raise ValueError(f"regimen: expected at most {MAX_SEGMENTS:,} dose events and output times together "
+                         f"(got {len(bounds):,})")
     starts = bounds[:-1]
     visit_index = np.full(len(starts), -1, dtype=np.int64)
     visits = np.round(visits[visits < horizon_days], 9)

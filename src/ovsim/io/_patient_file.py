@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .._errors import first_error, location
+from .._errors import first_error, location, shorten
+from .._read import (MAX_DIAMETER_CM, MAX_HORIZON_DAYS, MAX_LDH_X_ULN, MAX_LESIONS, MAX_OUTPUT_POINTS, Flag,
+                     InputFileError, Number, Text, not_bool, read_yaml)
 from ..model import SITE_NAMES, Site, check_overrides
+from ..model._parameters import override_limit
 from ..population import CONTRAINDICATION_NAMES, Lesion, Patient
-from ..treatments import Regimen, RegimenError, covariate_names, parameter_registry, parse_regimen
+from ..treatments import Regimen, RegimenError, covariate_names, parameter_registry, parse_regimen, positive_parameters
 
-
-class InputFileError(ValueError):
-    """A user file is invalid; the message is one line: file, field, what was expected."""
+__all__ = ["InputFileError", "LesionSpec", "PatientFile", "PatientScenario", "PatientSpec", "load_patient"]
 
 
 class _Strict(BaseModel):
@@ -28,41 +28,59 @@ class _Strict(BaseModel):
 
 
 class LesionSpec(_Strict):
-    id: str = Field(min_length=1)
-    site: str
-    longest_diameter_cm: float = Field(gt=0, allow_inf_nan=False)
-    accessibility: float | None = Field(default=None, gt=0, le=1)
-    doubling_time_days: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    id: Text = Field(min_length=1, max_length=200)
+    site: Text
+    longest_diameter_cm: Number = Field(gt=0, le=MAX_DIAMETER_CM)
+    accessibility: Number | None = Field(default=None, gt=0, le=1)
+    doubling_time_days: Number | None = Field(default=None, gt=0)
 
     @field_validator("site")
     @classmethod
     def _site(cls, value: str) -> str:
         return Site.parse(value).value
 
+    @field_validator("doubling_time_days")
+    @classmethod
+    def _doubling(cls, value: float | None) -> float | None:
+        limit = override_limit(parameter_registry()["doubling_time_days"])
+        if value is not None and value > limit:
+            raise ValueError(f"expected at most {limit:.3g} days (10^6 x the default)")
+        return value
+
 
 class PatientSpec(_Strict):
-    id: str = Field(min_length=1)
-    hsv1_seropositive: bool = True
+    id: Text = Field(min_length=1, max_length=200)
+    hsv1_seropositive: Flag = True
     stage: Literal["IIIB", "IIIC", "IVM1a", "IVM1b", "IVM1c"] | None = None
-    ecog: Literal[0, 1, 2, 3, 4] | None = None
-    ldh_x_uln: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    bsa_m2: float = Field(default=1.9, ge=0.3, le=4.0, allow_inf_nan=False)
+    ecog: Annotated[Literal[0, 1, 2, 3, 4], BeforeValidator(not_bool)] | None = None
+    ldh_x_uln: Number | None = Field(default=None, ge=0, le=MAX_LDH_X_ULN)
+    bsa_m2: Number = Field(default=1.9, ge=0.3, le=4.0)
     # the label's contraindication / warning covariates (ovsim.population.CONTRAINDICATIONS): strict
     # booleans (true/false only), parsed here and screened by ``ovsim simulate``, not by load_patient
-    immunocompromised: StrictBool = False
-    pregnant: StrictBool = False
-    prior_tvec: StrictBool = False
-    active_herpetic_lesions: StrictBool = False
-    antiherpetic_medication: StrictBool = False
+    immunocompromised: Flag = False
+    pregnant: Flag = False
+    prior_tvec: Flag = False
+    active_herpetic_lesions: Flag = False
+    antiherpetic_medication: Flag = False
 
 
 class PatientFile(_Strict):
     patient: PatientSpec
-    lesions: list[LesionSpec] = Field(min_length=1)
-    parameters: dict[str, float] = Field(default_factory=dict)
-    regimen: dict[str, Any] | None = Field(default_factory=lambda: {"tvec": {}})
-    horizon_days: float = Field(default=730.0, gt=0, le=36525, allow_inf_nan=False)
-    output_every_days: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+    lesions: list[LesionSpec] = Field(min_length=1, max_length=MAX_LESIONS)
+    parameters: dict[Text, Number] = Field(default_factory=dict)
+    regimen: dict[Text, Any] | None = Field(default_factory=lambda: {"tvec": {}})
+    horizon_days: Number = Field(default=730.0, gt=0, le=MAX_HORIZON_DAYS)
+    output_every_days: Number = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _grid(self) -> "PatientFile":
+        if self.output_every_days > self.horizon_days:
+            raise ValueError(f"output_every_days: expected <= horizon_days (got {self.output_every_days:g})")
+        if self.horizon_days / self.output_every_days > MAX_OUTPUT_POINTS:
+            points = self.horizon_days / self.output_every_days
+            raise ValueError(f"output_every_days: expected at most {MAX_OUTPUT_POINTS:,} output times over the "
+                             f"horizon (horizon_days / output_every_days; got {points:.3g})")
+        return self
 
 
 @dataclass(frozen=True)
@@ -78,18 +96,8 @@ class PatientScenario:
 
 def load_patient(path: str | Path) -> PatientScenario:
     """Read and validate a patient YAML file; raises :class:`InputFileError` (one line) if invalid."""
-    path = Path(path)
     name = str(path)
-    try:
-        text = path.read_text()
-    except OSError as err:
-        raise InputFileError(f"{path}: cannot read file ({err.strerror or err})") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InputFileError(f"{name}: not valid YAML{where}") from None
+    raw = read_yaml(Path(path))
     if not isinstance(raw, dict):
         raise InputFileError(f"{name}: expected a mapping with keys patient, lesions, regimen, ...")
     try:
@@ -105,7 +113,7 @@ def _to_scenario(spec: PatientFile, name: str) -> PatientScenario:
         raise InputFileError(f"{name}: parameters.{covariates[0]}: is a covariate, not a parameter "
                              f"(give it as patient.{covariates[0]})")
     try:
-        params = check_overrides(spec.parameters, parameter_registry())
+        params = check_overrides(spec.parameters, parameter_registry(), positive=positive_parameters())
     except ValueError as err:
         raise InputFileError(f"{name}: {err}") from None
     ids = [les.id for les in spec.lesions]
@@ -117,8 +125,11 @@ def _to_scenario(spec: PatientFile, name: str) -> PatientScenario:
         for les in spec.lesions
     )
     p = spec.patient
-    patient = Patient(p.id, lesions, p.hsv1_seropositive, p.stage, p.ecog, p.ldh_x_uln, params, p.bsa_m2,
-                      **{name: getattr(p, name) for name in CONTRAINDICATION_NAMES})
+    try:
+        patient = Patient(p.id, lesions, p.hsv1_seropositive, p.stage, p.ecog, p.ldh_x_uln, params, p.bsa_m2,
+                          **{key: getattr(p, key) for key in CONTRAINDICATION_NAMES})
+    except ValueError as err:  # not expected after the schema; still one line with the file
+        raise InputFileError(f"{name}: patient: {err}") from None
     try:
         regimen = parse_regimen(spec.regimen, "regimen")
     except RegimenError as err:
@@ -128,8 +139,6 @@ def _to_scenario(spec: PatientFile, name: str) -> PatientScenario:
         why = policy[1].check_patient([les.site.injectable for les in lesions])
         if why:
             raise InputFileError(f"{name}: lesions: {why}")
-    if spec.output_every_days > spec.horizon_days:
-        raise InputFileError(f"{name}: output_every_days: expected <= horizon_days (got {spec.output_every_days:g})")
     return PatientScenario(patient, regimen, spec.horizon_days, spec.output_every_days, name)
 
 
@@ -137,5 +146,5 @@ def _first_error(err: ValidationError) -> str:
     """One line for the first validation error; unknown sites list the allowed ones."""
     e = err.errors(include_url=False)[0]
     if e["loc"] and e["loc"][-1] == "site" and e["type"] == "value_error":
-        return f"{location(e['loc'])}: expected one of {', '.join(SITE_NAMES)} (got {e.get('input')!r})"
+        return f"{location(e['loc'])}: expected one of {', '.join(SITE_NAMES)} (got {shorten(e.get('input'))})"
     return first_error(err, "see examples/patient_reference.yaml")

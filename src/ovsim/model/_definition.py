@@ -178,6 +178,18 @@ class ModelDefinition:
                 todo.extend(str(s) for s in self.quantities[name].expr.free_symbols)
         return seen
 
+    def denominator_parameters(self) -> frozenset[str]:
+        """Parameters that appear in a denominator (or under a negative power) of any quantity, rate or
+        initial value: a zero there divides by zero, so an override must be > 0 (``check_overrides``)."""
+        exprs = [q.expr for q in self.quantities.values()] + list(self.rates.values())
+        exprs += [sp.sympify(s.initial) for s in self.states.values()]
+        found: set[str] = set()
+        for expr in exprs:
+            for power in expr.atoms(sp.Pow):
+                if power.exp.is_negative:
+                    found |= {str(x) for x in power.base.free_symbols if str(x) in self.parameters}
+        return frozenset(found)
+
     def describe(self) -> str:
         """A plain-text table of states, parameters, covariates and parts (``ovsim model --describe``)."""
         lines = [f"parts: {', '.join(p.name for p in self.parts)}", "", "states:"]

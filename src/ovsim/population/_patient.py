@@ -9,9 +9,12 @@ from typing import Mapping
 
 import numpy as np
 
+from .._read import MAX_LESIONS
 from ..model import Site, check_overrides
-from ..treatments import parameter_registry
+from ..treatments import parameter_registry, positive_parameters
 from ._contraindications import CONTRAINDICATION_NAMES
+
+_REAL = (int, float, np.integer, np.floating)
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,11 @@ class Lesion:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "site", Site.parse(self.site) if not isinstance(self.site, Site) else self.site)
+        for name in ("longest_diameter_cm", "accessibility", "doubling_time_days"):
+            value = getattr(self, name)
+            if (value is not None or name == "longest_diameter_cm") and (
+                    isinstance(value, (bool, np.bool_)) or not isinstance(value, _REAL)):
+                raise ValueError(f"{name}: expected a number (got {value!r})")
         if not (math.isfinite(self.longest_diameter_cm) and self.longest_diameter_cm > 0):
             raise ValueError(f"longest_diameter_cm: expected a number > 0 (got {self.longest_diameter_cm!r})")
         if self.accessibility is not None and not (0 < self.accessibility <= 1):
@@ -74,17 +82,29 @@ class Patient:
             if not isinstance(value, (bool, np.bool_)):
                 raise ValueError(f"{name}: expected true or false (got {value!r})")
             object.__setattr__(self, name, bool(value))
+        if not isinstance(self.hsv1_seropositive, (bool, np.bool_)):
+            raise ValueError(f"hsv1_seropositive: expected true or false (got {self.hsv1_seropositive!r})")
+        object.__setattr__(self, "hsv1_seropositive", bool(self.hsv1_seropositive))
+        ldh = self.ldh_x_uln
+        if ldh is not None and not (isinstance(ldh, _REAL) and not isinstance(ldh, (bool, np.bool_))
+                                    and math.isfinite(ldh) and ldh >= 0):
+            raise ValueError(f"ldh_x_uln: expected a finite number >= 0 (x ULN) or None (got {self.ldh_x_uln!r})")
+        if self.ecog is not None and (isinstance(self.ecog, (bool, np.bool_)) or self.ecog not in range(5)):
+            raise ValueError(f"ecog: expected 0, 1, 2, 3 or 4 or None (got {self.ecog!r})")
         object.__setattr__(self, "lesions", tuple(self.lesions))
         if not self.lesions:
             raise ValueError("lesions: expected at least one lesion")
+        if len(self.lesions) > MAX_LESIONS:
+            raise ValueError(f"lesions: expected at most {MAX_LESIONS} lesions per patient (got {len(self.lesions)})")
         ids = [les.lesion_id for les in self.lesions]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"lesions: lesion ids must be unique (repeated: {', '.join(dupes)})")
-        if not (math.isfinite(self.bsa_m2) and 0.3 <= self.bsa_m2 <= 4.0):
+        if isinstance(self.bsa_m2, (bool, np.bool_)) or not (math.isfinite(self.bsa_m2) and 0.3 <= self.bsa_m2 <= 4.0):
             raise ValueError(f"bsa_m2: expected a body surface area between 0.3 and 4 m^2 (got {self.bsa_m2!r})")
         object.__setattr__(self, "parameters",
-                           MappingProxyType(check_overrides(self.parameters, parameter_registry())))
+                           MappingProxyType(check_overrides(self.parameters, parameter_registry(),
+                                                           positive=positive_parameters())))
 
     @property
     def n_lesions(self) -> int:

@@ -11,8 +11,11 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from .._read import (MAX_DIAMETER_CM, MAX_LDH_X_ULN, MAX_LESIONS, MAX_PATIENTS, InputFileError, one_line, read_json,
+                     shorten)
 from ..model import SITE_NAMES, Site
-from ..treatments import covariate_names, parameter_registry
+from ..model._parameters import override_limit
+from ..treatments import covariate_names, parameter_registry, positive_parameters
 from ._contraindications import CONTRAINDICATION_NAMES
 from ._patient import Lesion, Patient
 
@@ -22,6 +25,7 @@ _COVARIATES = {"patient_id", "index", "arm", "stage", "ecog", "ldh_x_uln", "hsv1
                "pool_patient_id", "bsa_m2", *CONTRAINDICATION_NAMES}
 """Allowed non-parameter patient columns; the label covariates (CONTRAINDICATION_NAMES) are optional
 booleans (a missing column or an empty cell means False)."""
+_STAGES = ("IIIB", "IIIC", "IVM1a", "IVM1b", "IVM1c")
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,17 +123,35 @@ class Population:
 
     @classmethod
     def load(cls, folder: str | Path) -> "Population":
-        """Read a population saved by :meth:`save`; errors name the file and column."""
+        """Read a population saved by :meth:`save`; errors name the file and column (one line).
+
+        Checked beyond :meth:`from_tables`: at least one and at most ``MAX_PATIENTS`` patients, model
+        parameters that divide in the model > 0, ``population.json`` a JSON mapping (bounded, strict)."""
         folder = Path(folder)
+        if not folder.exists():
+            raise ValueError(f"{folder}: file not found (expected a saved population folder)")
+        if not folder.is_dir():
+            raise ValueError(f"{folder}: not a folder (expected a saved population: patients.parquet, "
+                             "lesions.parquet, population.json)")
+        tables = {}
         for name in ("patients.parquet", "lesions.parquet"):
-            if not (folder / name).exists():
-                raise ValueError(f"{folder / name}: file not found (expected a saved population)")
+            path = folder / name
+            if not path.exists():
+                raise ValueError(f"{path}: file not found (expected a saved population)")
+            tables[name] = _read_parquet(path, MAX_PATIENTS * (MAX_LESIONS if name == "lesions.parquet" else 1))
         meta = folder / "population.json"
-        provenance = json.loads(meta.read_text()) if meta.exists() else {}
-        return cls.from_tables(
-            pd.read_parquet(folder / "patients.parquet"), pd.read_parquet(folder / "lesions.parquet"),
-            provenance, source=str(folder),
-        )
+        provenance: Any = read_json(meta) if meta.exists() else {}
+        if not isinstance(provenance, dict):
+            raise InputFileError(f"{meta}: expected a JSON mapping of provenance fields (got "
+                                 f"{'a list' if isinstance(provenance, list) else type(provenance).__name__})")
+        patients, lesions = tables["patients.parquet"], tables["lesions.parquet"]
+        if len(patients) == 0:
+            raise ValueError(f"{folder / 'patients.parquet'}: no patients (expected at least one row)")
+        if len(patients) > MAX_PATIENTS:
+            raise ValueError(f"{folder / 'patients.parquet'}: expected at most {MAX_PATIENTS:,} patients "
+                             f"(got {len(patients):,})")
+        _check_positive(patients, str(folder))  # in files only: the engine's own guard is tested with such tables
+        return cls.from_tables(patients, lesions, provenance, source=str(folder))
 
     def summary(self) -> pd.DataFrame:
         """Per stage: patients, mean lesions by site group, median largest diameter (cm)."""
@@ -163,16 +185,16 @@ def _to_patient(row: pd.Series, rows: pd.DataFrame) -> Patient:
     params = {name: float(row[name]) for name in parameter_registry() if name in row.index and pd.notna(row[name])}
     bsa = _opt(row.get("bsa_m2"))
     return Patient(
-        str(row["patient_id"]), lesions, bool(row.get("hsv1_seropositive", True)),
+        str(row["patient_id"]), lesions, _flag(row.get("hsv1_seropositive"), True),
         _opt_str(row.get("stage")), _opt_int(row.get("ecog")), _opt(row.get("ldh_x_uln")), params,
         **({} if bsa is None else {"bsa_m2": bsa}),
         **{name: _flag(row.get(name)) for name in CONTRAINDICATION_NAMES},
     )
 
 
-def _flag(v: Any) -> bool:
-    """A label covariate cell: missing or empty is False (validated by ``_check_tables``)."""
-    return False if v is None or pd.isna(v) else bool(v)
+def _flag(v: Any, default: bool = False) -> bool:
+    """A boolean cell: missing or empty is ``default`` (validated as true/false by ``_check_tables``)."""
+    return default if v is None or pd.isna(v) else bool(v)
 
 
 def _opt(v: Any) -> float | None:
@@ -187,41 +209,176 @@ def _opt_int(v: Any) -> int | None:
     return None if v is None or pd.isna(v) else int(v)
 
 
+def _read_parquet(path: Path, max_rows: int) -> pd.DataFrame:
+    """A Parquet table of at most ``max_rows`` rows (counted from its metadata before it is read); ``ValueError``
+    in one line naming the file if it cannot be read or is too long."""
+    import pyarrow.parquet as pq
+
+    try:
+        rows = pq.read_metadata(path).num_rows
+        if rows > max_rows:
+            raise ValueError(f"{path}: expected at most {max_rows:,} rows (got {rows:,})")
+        return pd.read_parquet(path)
+    except ValueError as err:
+        if str(err).startswith(str(path)):
+            raise
+        raise ValueError(f"{path}: not a readable Parquet table ({one_line(str(err), 160)})") from None
+    except Exception as err:  # pyarrow raises its own error types for a damaged or foreign file
+        raise ValueError(f"{path}: not a readable Parquet table ({one_line(str(err), 160)})") from None
+
+
+def _check_positive(patients: pd.DataFrame, where: str) -> None:
+    """Model parameters that divide in the model (``positive_parameters``) must be > 0 where given."""
+    for col in sorted(positive_parameters() & set(patients.columns)):
+        vals = pd.to_numeric(patients[col], errors="coerce")
+        bad = vals[patients[col].notna() & ~(vals > 0)]
+        if len(bad):
+            raise ValueError(f"{where}: patients.{col}: expected numbers > 0 where given (it divides in the model; "
+                             f"got {shorten(patients[col].loc[bad.index[0]], 80)})")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _numbers(df: pd.DataFrame, col: str) -> pd.Series:
+    """Column ``col`` as floats (NaN where empty); ``ValueError`` naming it if a cell is not a number."""
+    series = df[col]
+    if pd.api.types.is_bool_dtype(series) or not (pd.api.types.is_numeric_dtype(series)
+                                                   or pd.api.types.is_object_dtype(series)):
+        raise _TableError(col, f"expected numbers (got a column of {series.dtype})")
+    if pd.api.types.is_object_dtype(series):
+        given = series.dropna()
+        bad = given[~given.map(_is_number)]
+        if len(bad):
+            raise _TableError(col, f"expected numbers (got {shorten(bad.iloc[0], 80)})")
+    return pd.to_numeric(series, errors="coerce").astype(float)
+
+
+class _TableError(ValueError):
+    def __init__(self, column: str, what: str):
+        super().__init__(f"{column}: {what}")
+
+
 def _check_tables(patients: pd.DataFrame, lesions: pd.DataFrame, source: str) -> None:
+    try:
+        _check_tables_inner(patients, lesions, source)
+    except _TableError as err:
+        raise ValueError(f"{source}: {err}") from None
+
+
+def _check_tables_inner(patients: pd.DataFrame, lesions: pd.DataFrame, source: str) -> None:
     for table, cols, df in (("patients", ("patient_id",), patients), ("lesions", LESION_COLUMNS, lesions)):
         missing = [c for c in cols if c not in df.columns]
         if missing:
             raise ValueError(f"{source}: {table}: missing column {missing[0]!r}")
+    if patients["patient_id"].isna().any():
+        raise ValueError(f"{source}: patients.patient_id: expected an id in every row (got an empty cell)")
     if patients["patient_id"].duplicated().any():
         dup = patients.loc[patients["patient_id"].duplicated(), "patient_id"].iloc[0]
-        raise ValueError(f"{source}: patients.patient_id: expected unique ids (repeated {dup!r})")
+        raise ValueError(f"{source}: patients.patient_id: expected unique ids (repeated {shorten(dup, 80)})")
+    registry = parameter_registry()
     for col in patients.columns:
-        registry = parameter_registry()
         if col not in _COVARIATES and col not in registry and col not in covariate_names():
-            raise ValueError(f"{source}: patients.{col}: unknown column (expected a covariate or a model parameter)")
+            shown = col if isinstance(col, str) and len(col) <= 80 and col.isprintable() else shorten(col, 80)
+            raise ValueError(f"{source}: patients.{shown}: "
+                             "unknown column (expected a covariate or a model parameter)")
         if col in registry:
-            vals = pd.to_numeric(patients[col], errors="coerce")  # NaN (empty) = model default
+            vals = _numbers_named(patients, col, "patients")
             given = patients[col].notna()
             if not (np.isfinite(vals[given]) & (vals[given] >= 0)).all():
                 raise ValueError(f"{source}: patients.{col}: expected finite numbers >= 0 (or empty)")
+            limit = override_limit(registry[col])
+            if (vals[given] > limit).any():
+                raise ValueError(f"{source}: patients.{col}: expected at most {limit:.3g} (10^6 x the default; "
+                                 f"got {vals[given][vals[given] > limit].iloc[0]!r})")
+    for col, top, required in (("index", 2.0**53, True), ("n_lesions", MAX_LESIONS, False),
+                               ("n_occult", MAX_LESIONS, False)):
+        if col in patients.columns:
+            vals = _numbers_named(patients, col, "patients")
+            if required and vals.isna().any():
+                raise ValueError(f"{source}: patients.{col}: expected a number in every row (got an empty cell)")
+            given = vals.dropna()
+            ok = (given >= 0) & (given <= top) & (given == np.floor(given))
+            if not ok.all():
+                raise ValueError(f"{source}: patients.{col}: expected whole numbers from 0 to {top:.0f} "
+                                 f"(got {given[~ok].iloc[0]!r})")
+    if "hsv1_seropositive" in patients.columns:
+        _check_flags(patients, "hsv1_seropositive", source)
     for col in CONTRAINDICATION_NAMES:
-        if col in patients.columns and patients[col].dtype != bool:
-            given = patients[col].dropna()
-            bad = given[~given.map(lambda v: isinstance(v, (bool, np.bool_)))]
-            if len(bad):
-                raise ValueError(f"{source}: patients.{col}: expected true or false (or empty) "
-                                 f"(got {bad.iloc[0]!r})")
+        if col in patients.columns:
+            _check_flags(patients, col, source)
+    if "ldh_x_uln" in patients.columns:
+        ldh = _numbers_named(patients, "ldh_x_uln", "patients")
+        given = ldh.dropna()
+        ok = np.isfinite(given) & (given >= 0) & (given <= MAX_LDH_X_ULN)
+        if not ok.all():
+            raise ValueError(f"{source}: patients.ldh_x_uln: expected numbers from 0 to {MAX_LDH_X_ULN:g} (x ULN) "
+                             f"or empty (got {given[~ok].iloc[0]!r})")
+    if "bsa_m2" in patients.columns:
+        bsa = _numbers_named(patients, "bsa_m2", "patients").dropna()
+        if not ((bsa >= 0.3) & (bsa <= 4.0)).all():
+            bad = bsa[~((bsa >= 0.3) & (bsa <= 4.0))].iloc[0]
+            raise ValueError(f"{source}: patients.bsa_m2: expected a body surface area between 0.3 and 4 m^2 "
+                             f"or empty (got {bad!r})")
+    if "ecog" in patients.columns:
+        ecog = _numbers_named(patients, "ecog", "patients").dropna()
+        if not ecog.isin([0, 1, 2, 3, 4]).all():
+            raise ValueError(f"{source}: patients.ecog: expected 0, 1, 2, 3 or 4 or empty "
+                             f"(got {ecog[~ecog.isin([0, 1, 2, 3, 4])].iloc[0]!r})")
+    if "stage" in patients.columns:
+        stage = patients["stage"].dropna()
+        bad = stage[~stage.isin(_STAGES)]
+        if len(bad):
+            raise ValueError(f"{source}: patients.stage: expected one of {', '.join(_STAGES)} or empty "
+                             f"(got {shorten(bad.iloc[0], 80)})")
+    if lesions["site"].isna().any() or not lesions["site"].map(lambda v: isinstance(v, str)).all():
+        raise ValueError(f"{source}: lesions.site: expected one of {', '.join(SITE_NAMES)} in every row")
     bad_sites = set(lesions["site"]) - set(SITE_NAMES)
     if bad_sites:
-        raise ValueError(f"{source}: lesions.site: expected one of {', '.join(SITE_NAMES)} (got {sorted(bad_sites)[0]!r})")
-    d = pd.to_numeric(lesions["longest_diameter_cm"], errors="coerce")
-    if not (np.isfinite(d) & (d > 0)).all():
-        raise ValueError(f"{source}: lesions.longest_diameter_cm: expected numbers > 0")
+        raise ValueError(f"{source}: lesions.site: expected one of {', '.join(SITE_NAMES)} "
+                         f"(got {shorten(sorted(bad_sites)[0], 80)})")
+    if lesions["lesion_id"].isna().any():
+        raise ValueError(f"{source}: lesions.lesion_id: expected an id in every row (got an empty cell)")
+    d = _numbers_named(lesions, "longest_diameter_cm", "lesions")
+    if not (np.isfinite(d) & (d > 0) & (d <= MAX_DIAMETER_CM)).all():
+        raise ValueError(f"{source}: lesions.longest_diameter_cm: expected numbers > 0 and at most "
+                         f"{MAX_DIAMETER_CM:g} cm")
+    if "doubling_time_days" in lesions.columns:
+        dt = _numbers_named(lesions, "doubling_time_days", "lesions").dropna()
+        if not (np.isfinite(dt) & (dt > 0) & (dt <= override_limit(parameter_registry()["doubling_time_days"]))).all():
+            raise ValueError(f"{source}: lesions.doubling_time_days: expected finite numbers > 0 (days) or empty")
+    if "accessibility" in lesions.columns:
+        acc = _numbers_named(lesions, "accessibility", "lesions").dropna()
+        if not ((acc > 0) & (acc <= 1)).all():
+            raise ValueError(f"{source}: lesions.accessibility: expected numbers in (0, 1] or empty")
     unknown = set(lesions["patient_id"]) - set(patients["patient_id"])
     if unknown:
-        raise ValueError(f"{source}: lesions.patient_id: {sorted(unknown)[0]!r} is not in patients")
+        raise ValueError(f"{source}: lesions.patient_id: {shorten(sorted(unknown, key=str)[0], 80)} is not in patients")
     no_lesion = set(patients["patient_id"]) - set(lesions["patient_id"])
     if no_lesion:
-        raise ValueError(f"{source}: patients.patient_id: {sorted(no_lesion)[0]!r} has no lesion")
+        raise ValueError(f"{source}: patients.patient_id: {shorten(sorted(no_lesion, key=str)[0], 80)} has no lesion")
     if lesions["lesion_id"].duplicated().any():
         raise ValueError(f"{source}: lesions.lesion_id: expected unique ids")
+    per_patient = lesions.groupby("patient_id", sort=False).size()
+    if len(per_patient) and per_patient.max() > MAX_LESIONS:
+        raise ValueError(f"{source}: lesions: expected at most {MAX_LESIONS} lesions per patient "
+                         f"(patient {shorten(per_patient.idxmax(), 80)} has {per_patient.max()})")
+
+
+def _numbers_named(df: pd.DataFrame, col: str, table: str) -> pd.Series:
+    try:
+        return _numbers(df, col)
+    except _TableError as err:
+        raise _TableError(f"{table}.{col}", str(err).split(": ", 1)[1]) from None
+
+
+def _check_flags(patients: pd.DataFrame, col: str, source: str) -> None:
+    """A boolean column: true/false, or empty (a missing cell takes the default)."""
+    if patients[col].dtype == bool:
+        return
+    given = patients[col].dropna()
+    bad = given[~given.map(lambda v: isinstance(v, (bool, np.bool_)))]
+    if len(bad):
+        raise ValueError(f"{source}: patients.{col}: expected true or false (or empty) "
+                         f"(got {shorten(bad.iloc[0], 80)})")

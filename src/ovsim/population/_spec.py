@@ -9,16 +9,19 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .._errors import read_yaml, validated
+from .._read import MAX_DIAMETER_CM, MAX_LDH_X_ULN, MAX_LESIONS, Integer, Number, Text, loads_yaml
 from ..model import PARAMETERS, SITE_NAMES
 
 STAGES = ("IIIB", "IIIC", "IVM1a", "IVM1b", "IVM1c")
 INJECTABLE_SITES = ("cutaneous", "subcutaneous", "nodal")
 
 _Frac = Field(ge=0, le=1)
+_Stage = Literal["IIIB", "IIIC", "IVM1a", "IVM1b", "IVM1c"]
+MAX_CV = 10.0
+"""Largest coefficient of variation of a log-normal draw (a spread of ~2 orders of magnitude)."""
 
 
 class _Strict(BaseModel):
@@ -26,71 +29,86 @@ class _Strict(BaseModel):
 
 
 class LogNormal(_Strict):
-    median: float = Field(gt=0)
-    gsd: float = Field(ge=1)
+    median: Number = Field(gt=0, le=1000)
+    gsd: Number = Field(ge=1, le=10)
 
 
 class Covariates(_Strict):
-    ecog0_fraction: float = _Frac
-    ldh_above_uln_fraction: float = _Frac
-    ldh_max_x_uln: float = Field(gt=1)
-    hsv1_seropositive_fraction: float = _Frac
+    ecog0_fraction: Number = _Frac
+    ldh_above_uln_fraction: Number = _Frac
+    ldh_max_x_uln: Number = Field(gt=1, le=MAX_LDH_X_ULN)
+    hsv1_seropositive_fraction: Number = _Frac
     bsa_m2: LogNormal
 
 
 class StageSpec(_Strict):
-    injectable_mean: float = Field(ge=1)
-    injectable_sites: dict[Literal["cutaneous", "subcutaneous", "nodal"], float]
-    lung: tuple[float, float]
-    visceral_other: tuple[float, float]
-    doubling_time_days: float = Field(gt=0)
+    injectable_mean: Number = Field(ge=1, le=MAX_LESIONS)
+    injectable_sites: dict[Literal["cutaneous", "subcutaneous", "nodal"], Number]
+    lung: tuple[Number, Number]
+    visceral_other: tuple[Number, Number]
+    doubling_time_days: Number = Field(gt=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> "StageSpec":
+        for name in ("lung", "visceral_other"):
+            p, mean = getattr(self, name)
+            if not (0 <= p <= 1 and 0 <= mean <= MAX_LESIONS):
+                raise ValueError(f"{name}: expected [probability 0-1, mean count 0-{MAX_LESIONS}] "
+                                 f"(got [{p:g}, {mean:g}])")
+        if not self.injectable_sites or any(not 0 <= f <= 1 for f in self.injectable_sites.values()) \
+                or sum(self.injectable_sites.values()) <= 0:
+            raise ValueError("injectable_sites: expected fractions in [0, 1], not all zero")
+        return self
 
 
 class OccultSpec(_Strict):
-    per_visible_lesion: float = Field(ge=0)
-    max_per_patient: int = Field(ge=0, le=16)
-    diameter_cm: tuple[float, float]
-    visceral_fraction: dict[Literal["IIIB", "IIIC", "IVM1a", "IVM1b", "IVM1c"], float]
+    per_visible_lesion: Number = Field(ge=0, le=MAX_LESIONS)
+    max_per_patient: Integer = Field(ge=0, le=16)
+    diameter_cm: tuple[Number, Number]
+    visceral_fraction: dict[_Stage, Number]
 
     @model_validator(mode="after")
     def _range(self) -> "OccultSpec":
         lo, hi = self.diameter_cm
         if not 0 < lo < hi:
-            raise ValueError("occult.diameter_cm: expected [low, high] with 0 < low < high")
+            raise ValueError("diameter_cm: expected [low, high] with 0 < low < high")
         if any(not 0 <= f <= 1 for f in self.visceral_fraction.values()):
-            raise ValueError("occult.visceral_fraction: expected fractions in [0, 1]")
+            raise ValueError("visceral_fraction: expected fractions in [0, 1]")
         return self
 
 
 class Variability(_Strict):
-    patient: dict[str, float]
-    patient_doubling_time_cv: float = Field(ge=0)
-    lesion: dict[Literal["doubling_time_cv", "accessibility_cv"], float]
+    patient: dict[Text, Number]
+    patient_doubling_time_cv: Number = Field(ge=0, le=MAX_CV)
+    lesion: dict[Literal["doubling_time_cv", "accessibility_cv"], Number]
 
     @model_validator(mode="after")
     def _known(self) -> "Variability":
         for name, cv in self.patient.items():
             if name not in PARAMETERS or PARAMETERS[name].level != "patient":
-                raise ValueError(f"variability.patient.{name}: expected a patient-level model parameter")
-            if not cv >= 0:
-                raise ValueError(f"variability.patient.{name}: expected a coefficient of variation >= 0")
+                raise ValueError(f"patient.{name}: expected a patient-level model parameter")
+            if not 0 <= cv <= MAX_CV:
+                raise ValueError(f"patient.{name}: expected a coefficient of variation from 0 to {MAX_CV:g}")
+        for name, cv in self.lesion.items():
+            if not 0 <= cv <= MAX_CV:
+                raise ValueError(f"lesion.{name}: expected a coefficient of variation from 0 to {MAX_CV:g}")
         return self
 
 
 class PopulationSpec(_Strict):
     """Stage mix per arm, lesions per stage and site, sizes, covariates, parameter variability."""
 
-    source: str
-    stage_mix: dict[str, dict[Literal["IIIB", "IIIC", "IVM1a", "IVM1b", "IVM1c"], float]]
-    max_lesions: int = Field(ge=1, le=64)
+    source: Text
+    stage_mix: dict[Text, dict[_Stage, Number]] = Field(min_length=1, max_length=100)
+    max_lesions: Integer = Field(ge=1, le=MAX_LESIONS)
     covariates: Covariates
-    stages: dict[Literal["IIIB", "IIIC", "IVM1a", "IVM1b", "IVM1c"], StageSpec]
-    visceral_other_sites: dict[Literal["liver", "visceral_other"], float]
-    lesion_size_cm: dict[str, LogNormal]
-    min_cm: float = Field(gt=0)
-    max_cm: float = Field(gt=0)
-    visceral_other_max_cm: float = Field(gt=0)
-    min_measurable_cm: float = Field(gt=0)
+    stages: dict[_Stage, StageSpec]
+    visceral_other_sites: dict[Literal["liver", "visceral_other"], Number]
+    lesion_size_cm: dict[Text, LogNormal]
+    min_cm: Number = Field(gt=0, le=MAX_DIAMETER_CM)
+    max_cm: Number = Field(gt=0, le=MAX_DIAMETER_CM)
+    visceral_other_max_cm: Number = Field(gt=0, le=MAX_DIAMETER_CM)
+    min_measurable_cm: Number = Field(gt=0, le=MAX_DIAMETER_CM)
     occult: OccultSpec
     variability: Variability
 
@@ -103,8 +121,11 @@ class PopulationSpec(_Strict):
         if unknown or set(SITE_NAMES) - set(self.lesion_size_cm):
             raise ValueError(f"lesion_size_cm: expected exactly the sites {', '.join(SITE_NAMES)}")
         for arm, mix in self.stage_mix.items():
-            if abs(sum(mix.values()) - 1.0) > 0.02 or min(mix.values()) < 0:
+            if not mix or abs(sum(mix.values()) - 1.0) > 0.02 or min(mix.values()) < 0:
                 raise ValueError(f"stage_mix.{arm}: expected fractions >= 0 summing to 1 (+-0.02)")
+        if any(not 0 <= f <= 1 for f in self.visceral_other_sites.values()) \
+                or sum(self.visceral_other_sites.values()) <= 0:
+            raise ValueError("visceral_other_sites: expected fractions in [0, 1], not all zero")
         if not self.min_cm < self.min_measurable_cm <= self.max_cm:
             raise ValueError("min_measurable_cm: expected min_cm < min_measurable_cm <= max_cm")
         if not self.occult.diameter_cm[1] < self.min_cm:
@@ -129,4 +150,4 @@ def load_population_spec(path: str | Path | None = None) -> PopulationSpec:
 @functools.cache
 def _reference_spec() -> PopulationSpec:
     text = resources.files("ovsim.data").joinpath("population_optim.yaml").read_text()
-    return validated(PopulationSpec, yaml.safe_load(text), "population_optim.yaml")
+    return validated(PopulationSpec, loads_yaml(text, "population_optim.yaml"), "population_optim.yaml")

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 
 
+MIN_CYCLE_DAYS = 1.0
+"""Shortest GM-CSF cycle (days): daily doses; a shorter cycle only multiplies the schedule's dose events."""
+
+
 @dataclass(frozen=True)
 class GmcsfRegimen:
     """Daily subcutaneous GM-CSF, given as a zero-order input over each dosing day.
@@ -24,10 +28,20 @@ class GmcsfRegimen:
     max_months: float | None = None
 
     def __post_init__(self) -> None:
-        if not (self.dose_ug_per_m2_per_day >= 0 and math.isfinite(self.dose_ug_per_m2_per_day)):
+        for name in ("dose_ug_per_m2_per_day", "days_on", "cycle_days"):
+            value = getattr(self, name)
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or not math.isfinite(value):
+                raise ValueError(f"{name}: expected a finite number (got {value!r})")
+        if not self.dose_ug_per_m2_per_day >= 0:
             raise ValueError(f"dose_ug_per_m2_per_day: expected >= 0 (got {self.dose_ug_per_m2_per_day!r})")
+        if not self.cycle_days >= MIN_CYCLE_DAYS:
+            raise ValueError(f"cycle_days: expected at least {MIN_CYCLE_DAYS:g} day (got {self.cycle_days!r})")
         if not (0 < self.days_on <= self.cycle_days):
             raise ValueError(f"days_on: expected 0 < days_on <= cycle_days (got {self.days_on!r})")
+        if self.max_months is not None and (isinstance(self.max_months, bool) or not math.isfinite(self.max_months)
+                                            or self.max_months <= 0):
+            raise ValueError(f"max_months: expected None or a finite number > 0 (got {self.max_months!r})")
 
     def switch_days(self, horizon_days: float, days_per_month: float) -> np.ndarray:
         """Days on which the input rate changes (cycle starts and ends of dosing), within the horizon."""

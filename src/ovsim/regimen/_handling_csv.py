@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from .._read import InputFileError, one_line, read_text, shorten
 from ._label import load_label
+
+MAX_LOG_BYTES = 16 << 20
+"""Largest handling log (16 MiB, ~250,000 events: years of a busy centre's vials); read and checked in seconds."""
+TEMPERATURE_RANGE_C = (-273.15, 100.0)
+"""Temperatures a log may give (degrees C): from absolute zero to boiling water; anything else is a typing error."""
 
 LOG_COLUMNS: tuple[str, ...] = ("vial_id", "strength_pfu_per_ml", "event", "time", "temperature_c")
 """Columns a handling log must have (header case-insensitive; other columns are ignored)."""
@@ -61,8 +67,8 @@ def _one_line(text: str) -> str:
 
 
 def _error(file: str, row: int, vial_id: str | None, column: str, expected: str) -> HandlingInputError:
-    where = f"{file}: row {row}" + (f" (vial_id {vial_id!r})" if vial_id else "")
-    return HandlingInputError(_one_line(f"{where}: column {column!r}: {expected}"))
+    where = f"{file}: row {row}" + (f" (vial_id {shorten(vial_id, 80)})" if vial_id else "")
+    return HandlingInputError(_one_line(f"{where}: column {column!r}: {one_line(expected, 400)}"))
 
 
 def _read_rows(path: Path, file: str) -> list[dict[str, str]]:
@@ -71,11 +77,9 @@ def _read_rows(path: Path, file: str) -> list[dict[str, str]]:
     if path.is_dir():
         raise HandlingInputError(f"{file}: is a directory, expected a CSV file")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise HandlingInputError(_one_line(f"{file}: not UTF-8 text (byte {err.start}: {err.reason})")) from None
-    except OSError as err:
-        raise HandlingInputError(_one_line(f"{file}: cannot be read ({err})")) from None
+        text = read_text(path, MAX_LOG_BYTES)
+    except InputFileError as err:
+        raise HandlingInputError(str(err)) from None
     try:
         lines = [r for r in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in r)]
     except csv.Error as err:
@@ -87,7 +91,7 @@ def _read_rows(path: Path, file: str) -> list[dict[str, str]]:
     header = [cell.strip().lower() for cell in lines[0]]
     missing = [c for c in LOG_COLUMNS if c not in header]
     if missing:
-        found = ", ".join(h for h in header if h) or "none"
+        found = one_line(", ".join(h for h in header if h) or "none", 200)
         raise HandlingInputError(
             f"{file}: missing column {missing[0]!r} (expected columns {', '.join(LOG_COLUMNS)}; found {found})"
         )
@@ -131,15 +135,16 @@ def _parse_row(record: dict[str, str], row: int, file: str, strengths: tuple[flo
     strength = _parse_strength(raw, strengths)
     if strength is None:
         known = " or ".join(strength_text(s) for s in strengths)
-        raise _error(file, row, vial_id, "strength_pfu_per_ml", f"unknown strength, expected {known} (got {raw!r})")
+        raise _error(file, row, vial_id, "strength_pfu_per_ml",
+                     f"unknown strength, expected {known} (got {shorten(raw)})")
     event = record["event"].lower()
     if event not in EVENTS:
         raise _error(file, row, vial_id, "event", f"unknown event, expected one of {', '.join(EVENTS)} "
-                     f"(got {record['event']!r})")
+                     f"(got {shorten(record['event'])})")
     time = _parse_time(record["time"])
     if time is None:
         raise _error(file, row, vial_id, "time", "expected an ISO 8601 date-time such as 2025-03-04T09:30 "
-                     f"or 2025-03-04T09:30+01:00 (got {record['time']!r})")
+                     f"or 2025-03-04T09:30+01:00 (got {shorten(record['time'])})")
     raw_t = record["temperature_c"]
     temperature: float | None = None
     if raw_t:
@@ -147,8 +152,10 @@ def _parse_row(record: dict[str, str], row: int, file: str, strengths: tuple[flo
             temperature = float(raw_t)
         except ValueError:
             temperature = math.nan
-        if not math.isfinite(temperature):
-            raise _error(file, row, vial_id, "temperature_c", f"expected a number (°C) (got {raw_t!r})")
+        low, high = TEMPERATURE_RANGE_C
+        if not (math.isfinite(temperature) and low <= temperature <= high):
+            raise _error(file, row, vial_id, "temperature_c",
+                         f"expected a number from {low:g} to {high:g} (°C) (got {shorten(raw_t)})")
     elif event not in TERMINAL_EVENTS:
         raise _error(file, row, vial_id, "temperature_c",
                      f"missing temperature, required for a {event!r} event (°C the vial or syringe is kept at)")

@@ -8,6 +8,7 @@ total volume and the number of 1 mL vials to thaw. No JAX is imported on this pa
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._read import MAX_DIAMETER_CM, MAX_FILE_BYTES, InputFileError, one_line, read_text, shorten
 from ..model._sites import Site
 from ._label import (
     DECI_ML_PER_ML,
@@ -60,7 +62,7 @@ def _one_line(text: str) -> str:
 
 def _where(file: str, row: int, lesion_id: str | None) -> str:
     """``file: row N (lesion_id 'X')`` for error messages (row: 1-based data row)."""
-    return f"{file}: row {row}" + (f" (lesion_id {lesion_id!r})" if lesion_id else "")
+    return f"{file}: row {row}" + (f" (lesion_id {shorten(lesion_id, 80)})" if lesion_id else "")
 
 
 def _field_error(file: str, row: int, lesion_id: str | None, field: str, expected: str) -> PlanInputError:
@@ -76,9 +78,12 @@ def _read_rows(path: Path, file: str) -> list[dict[str, str]]:
     if path.is_dir():
         raise PlanInputError(f"{file}: is a directory, expected a CSV file")
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            lines = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        text = read_text(path, MAX_FILE_BYTES)
+    except InputFileError as err:
+        raise PlanInputError(str(err)) from None
+    try:
+        lines = [row for row in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in row)]
+    except csv.Error as err:
         raise PlanInputError(_one_line(f"{file}: not a readable CSV file ({err})")) from None
     if not lines:
         raise PlanInputError(
@@ -101,7 +106,7 @@ def _read_rows(path: Path, file: str) -> list[dict[str, str]]:
 def _check_columns(header: list[str], file: str) -> None:
     missing = [c for c in LESION_COLUMNS if c not in header]
     if missing:
-        found = ", ".join(h for h in header if h) or "none"
+        found = one_line(", ".join(h for h in header if h) or "none", 200)
         raise PlanInputError(
             f"{file}: missing column {missing[0]!r} "
             f"(expected columns {', '.join(LESION_COLUMNS)}; found {found})"
@@ -112,12 +117,12 @@ def _check_columns(header: list[str], file: str) -> None:
 
 
 def _parse_diameter_cm(text: str) -> float | None:
-    """Longest diameter (cm) from text, or None unless a finite number >= 0."""
+    """Longest diameter (cm) from text, or None unless a finite number from 0 to ``MAX_DIAMETER_CM``."""
     try:
         value = float(text)
     except ValueError:
         return None
-    return value if math.isfinite(value) and value >= 0.0 else None
+    return value if math.isfinite(value) and 0.0 <= value <= MAX_DIAMETER_CM else None
 
 
 def _parse_bool(text: str) -> bool | None:
@@ -138,19 +143,22 @@ def _parse_row(record: dict[str, str], row: int, file: str, seen: dict[str, int]
     seen[lesion_id] = row
     try:
         site = Site.parse(record["site"])
-    except ValueError as err:
-        raise _field_error(file, row, lesion_id, "site", str(err)) from None
+    except ValueError:
+        allowed = ", ".join(s.value for s in Site)
+        raise _field_error(file, row, lesion_id, "site",
+                           f"expected one of {allowed} (got {shorten(record['site'])})") from None
     raw_d = record["longest_diameter_cm"]
     diameter = _parse_diameter_cm(raw_d)
     if diameter is None:
         raise _field_error(
-            file, row, lesion_id, "longest_diameter_cm", f"expected a finite number >= 0 (cm) (got {raw_d!r})"
+            file, row, lesion_id, "longest_diameter_cm",
+            f"expected a finite number >= 0 and <= {MAX_DIAMETER_CM:g} (cm) (got {shorten(raw_d)})"
         )
     raw_new = record["new"]
     new = _parse_bool(raw_new)
     if new is None:
         raise _field_error(
-            file, row, lesion_id, "new", f"expected true/false, yes/no or 1/0 (got {raw_new!r})"
+            file, row, lesion_id, "new", f"expected true/false, yes/no or 1/0 (got {shorten(raw_new)})"
         )
     return {"lesion_id": lesion_id, "site": site.value, "longest_diameter_cm": diameter, "new": new}
 
@@ -302,13 +310,14 @@ def _normalise(lesions: pd.DataFrame) -> pd.DataFrame:
     try:
         out["site"] = [Site.parse(s).value for s in out["site"]]
     except ValueError as err:
-        raise PlanInputError(_one_line(f"lesions: field 'site': {err}")) from None
+        raise PlanInputError(one_line(f"lesions: field 'site': {err}", 400)) from None
     try:
         d = out["longest_diameter_cm"].to_numpy(dtype=float)
     except (ValueError, TypeError):
         d = np.array([np.nan])
-    if not np.all(np.isfinite(d) & (d >= 0)):
-        raise PlanInputError("lesions: field 'longest_diameter_cm': expected finite numbers >= 0 (cm)")
+    if not np.all(np.isfinite(d) & (d >= 0) & (d <= MAX_DIAMETER_CM)):
+        raise PlanInputError(f"lesions: field 'longest_diameter_cm': expected finite numbers >= 0 and <= "
+                             f"{MAX_DIAMETER_CM:g} (cm)")
     out["longest_diameter_cm"] = d
     new = [_as_bool(v) for v in out["new"]]
     if any(v is None for v in new):

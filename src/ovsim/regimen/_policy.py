@@ -40,10 +40,16 @@ class LabelPolicy:
     def __post_init__(self) -> None:
         for name in ("min_months", "extend_months_if_responding", "detection_limit_cm"):
             value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name}: expected a finite number >= 0 (got {value!r})")
+        if self.max_months is not None and (isinstance(self.max_months, (bool, np.bool_))
+                                            or not math.isfinite(self.max_months)):
+            raise ValueError(f"max_months: expected None or a finite number (got {self.max_months!r})")
         if self.max_months is not None and not (self.max_months >= self.min_months):
             raise ValueError(f"max_months: expected None or >= min_months (got {self.max_months!r})")
+        if not isinstance(self.stop_on_progression, (bool, np.bool_)):
+            raise ValueError(f"stop_on_progression: expected true or false (got {self.stop_on_progression!r})")
 
     @classmethod
     def optim(cls) -> "LabelPolicy":

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..model import DAYS_PER_MONTH
+from ._text import plot_text
 
 
 def plot_patient(result: Any, title: str | None = None) -> Any:
@@ -34,7 +35,7 @@ def plot_patient(result: Any, title: str | None = None) -> Any:
         colour = colours[j % len(colours)]
         injectable = bool(les.injectable.values[j])
         style = "-" if injectable else "--"
-        label = f"{lesion_id} ({les.site.values[j]})"
+        label = f"{plot_text(lesion_id)} ({plot_text(les.site.values[j])})"
         diam = les.longest_diameter_cm.values[:, j]
         ax_d.plot(months, diam, style, color=colour, lw=1.8, label=label)
         ax_v.plot(months, np.maximum(les.virus_pfu.values[:, j], 1e-2), style, color=colour, lw=1.2)
@@ -70,6 +71,6 @@ def plot_patient(result: Any, title: str | None = None) -> Any:
     handles = ax_i.get_legend_handles_labels()[0] + ax_t.get_legend_handles_labels()[0]
     ax_i.legend(handles=handles, fontsize=8, loc="upper right")
     ax_i.set_xlabel("months since first dose")
-    fig.suptitle(title or f"patient {result.patient.patient_id}", fontsize=11)
+    fig.suptitle(title or f"patient {plot_text(result.patient.patient_id)}", fontsize=11)
     fig.tight_layout()
     return fig

@@ -17,7 +17,8 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
-from .._errors import first_error
+from .._errors import _FIELD_MESSAGE, first_error
+from .._read import one_line, shorten
 from ..model import ModelDefinition
 from ._protocol import Options, PolicyDosing, ScheduledDosing, Treatment
 from ._registry import model_for, names_in, treatment, treatment_names
@@ -85,23 +86,28 @@ def parse_regimen(raw: Any, where: str = "regimen") -> Regimen:
                            f"(treatments: {', '.join(treatment_names())})")
     items = []
     for name, options in raw.items():
-        try:
-            t = treatment(str(name))
-        except KeyError as err:
-            raise RegimenError(f"{where}.{name}: {err.args[0]}") from None
+        shown = name if isinstance(name, str) and len(name) <= 80 and name.isprintable() else shorten(name, 80)
+        if name not in treatment_names():
+            raise RegimenError(f"{where}.{shown}: unknown treatment {shorten(name, 80)} "
+                               f"(expected one of {', '.join(treatment_names())})")
+        t = treatment(name)
         shorthand = isinstance(options, str) and bool(t.shorthand) and options in t.shorthand
         if not (options is None or isinstance(options, Mapping) or shorthand):
             names = f" or one of {', '.join(t.shorthand)}" if t.shorthand else ""
-            raise RegimenError(f"{where}.{name}: expected a mapping of options{names} (got {options!r})")
+            raise RegimenError(f"{where}.{shown}: expected a mapping of options{names} (got {shorten(options)})")
         try:
-            items.append((t, t.parse(options)))
+            parsed = t.parse(options)
+            t.dosing(parsed)  # a dosing object checks its own values: its error names the field, with the path
+            items.append((t, parsed))
         except ValidationError as err:
             e = err.errors(include_url=False)[0]
             if not e["loc"]:  # a check across fields: its message starts with the field it names
-                raise RegimenError(f"{where}.{name}.{e['msg'].removeprefix('Value error, ')}") from None
-            raise RegimenError(f"{where}.{name}.{first_error(err)}") from None
+                raise RegimenError(f"{where}.{shown}.{one_line(e['msg'].removeprefix('Value error, '))}") from None
+            raise RegimenError(f"{where}.{shown}.{first_error(err)}") from None
         except ValueError as err:
-            raise RegimenError(f"{where}.{name}: {err}") from None
+            text = one_line(str(err))
+            named = _FIELD_MESSAGE.match(text)
+            raise RegimenError(f"{where}.{shown}.{text}" if named else f"{where}.{shown}: {text}") from None
     regimen = Regimen(tuple(items))
     if sum(isinstance(d, PolicyDosing) for _, d in regimen.dosings()) > 1:
         raise RegimenError(f"{where}: at most one treatment may be dosed by a state-dependent policy")

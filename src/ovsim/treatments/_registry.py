@@ -30,6 +30,7 @@ def register(treatment: Treatment) -> Treatment:
     _REGISTRY[treatment.name] = treatment
     model_for.cache_clear()
     parameter_registry.cache_clear()
+    positive_parameters.cache_clear()
     return treatment
 
 
@@ -67,6 +68,13 @@ def full_model() -> ModelDefinition:
 def parameter_registry() -> Mapping[str, Parameter]:
     """Every parameter a patient may override: the mechanisms' and every registered treatment's."""
     return MappingProxyType(dict(full_model().parameters))
+
+
+@functools.cache
+def positive_parameters() -> frozenset[str]:
+    """Parameters that divide in the model with every registered treatment (a denominator of a quantity,
+    rate or initial value): a value must be > 0 (``ovsim.model.check_overrides(..., positive=...)``)."""
+    return full_model().denominator_parameters()
 
 
 def covariate_names() -> tuple[str, ...]:

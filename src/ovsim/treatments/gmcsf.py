@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
+from .._read import Number
+
 from ..model import DAYS_PER_MONTH, Covariate, Mechanism, Terms
 from ..regimen import GmcsfRegimen, gmcsf_dose_records
 from ._protocol import Options, Treatment
@@ -22,10 +24,11 @@ from ._protocol import Options, Treatment
 class GmcsfOptions(Options):
     """Daily dose (ug/m^2), dosing days per cycle and cycle length (days), optional stop (months)."""
 
-    dose_ug_per_m2_per_day: float = Field(125.0, ge=0, le=10_000, allow_inf_nan=False)
-    days_on: float = Field(14.0, ge=1, le=3650, allow_inf_nan=False)
-    cycle_days: float = Field(28.0, ge=1, le=3650, allow_inf_nan=False)
-    max_months: float | None = Field(None, gt=0, le=1200, allow_inf_nan=False)
+    dose_ug_per_m2_per_day: Number = Field(125.0, ge=0, le=10_000)
+    days_on: Number = Field(14.0, ge=1, le=3650)
+    cycle_days: Number = Field(28.0, ge=1, le=3650)
+    """At least a day: the schedule has two dose events per cycle (``MAX_SEGMENTS`` bounds them over the horizon)."""
+    max_months: Number | None = Field(None, gt=0, le=1200)
 
     @model_validator(mode="after")
     def _days(self) -> "GmcsfOptions":

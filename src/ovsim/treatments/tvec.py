@@ -13,23 +13,33 @@ from typing import Any, Literal, Mapping
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, model_validator
+
+from .._read import Flag, Number
 
 from ..model import Mechanism, Parameter, Terms
 from ..regimen import LabelPolicy, load_label, policy_init, policy_step, tvec_dose_records, visit_days
 from ._protocol import Options, Treatment
 
+MAX_MONTHS = 1200.0
+"""Longest duration an option may give (months: a century, beyond any horizon)."""
+
 
 class TvecOptions(Options):
     """``rules``: ``label`` (the label alone) or ``optim`` (OPTiM's duration rules); any explicit field
-    overrides the rules' value. Months are 30.44-day months; detection limit in cm."""
+    overrides the rules' value. Months are 30.44-day months (at most 1200: a century); detection limit in cm."""
 
     rules: Literal["label", "optim"] = "label"
-    min_months: float | None = Field(None, ge=0, allow_inf_nan=False)
-    max_months: float | None = Field(None, gt=0, allow_inf_nan=False)
-    extend_months_if_responding: float | None = Field(None, ge=0, allow_inf_nan=False)
-    stop_on_progression: bool | None = None
-    detection_limit_cm: float = Field(0.2, ge=0, le=10, allow_inf_nan=False)
+    min_months: Number | None = Field(None, ge=0, le=MAX_MONTHS)
+    max_months: Number | None = Field(None, gt=0, le=MAX_MONTHS)
+    extend_months_if_responding: Number | None = Field(None, ge=0, le=MAX_MONTHS)
+    stop_on_progression: Flag | None = None
+    detection_limit_cm: Number = Field(0.2, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TvecOptions":
+        self.policy()  # a cross-field rule (max_months >= min_months) names its field: ``max_months: expected ...``
+        return self
 
     def policy(self) -> LabelPolicy:
         """The label policy these options describe."""

@@ -10,8 +10,12 @@ are excluded (``exclude_contraindicated``), as OPTiM excluded them.
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from .._read import MAX_DIAMETER_CM, MAX_LDH_X_ULN, MAX_LESIONS, Flag, Integer, Number, not_bool
 
 from ..population import Population
 from ..population._contraindications import REFUSAL_NAMES, contraindication, refusal_text
@@ -25,13 +29,22 @@ class Eligibility(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    ecog: list[int] = [0, 1]
-    stages: list[str] = ["IIIB", "IIIC", "IVM1a", "IVM1b", "IVM1c"]
-    ldh_max_x_uln: float = Field(1.5, gt=0)
-    min_injectable_measurable_cm: float = Field(1.0, ge=0)
-    max_visceral_other_lesions: int = Field(3, ge=0)
-    max_visceral_other_cm: float = Field(3.0, gt=0)
-    exclude_contraindicated: bool = True
+    ecog: list[Annotated[Literal[0, 1, 2, 3, 4], BeforeValidator(not_bool)]] = Field([0, 1], max_length=5)
+    stages: list[Literal["IIIB", "IIIC", "IVM1a", "IVM1b", "IVM1c"]] = Field(
+        ["IIIB", "IIIC", "IVM1a", "IVM1b", "IVM1c"], max_length=5)
+    ldh_max_x_uln: Number = Field(1.5, gt=0, le=MAX_LDH_X_ULN)
+    min_injectable_measurable_cm: Number = Field(1.0, ge=0, le=MAX_DIAMETER_CM)
+    max_visceral_other_lesions: Integer = Field(3, ge=0, le=MAX_LESIONS)
+    max_visceral_other_cm: Number = Field(3.0, gt=0, le=MAX_DIAMETER_CM)
+    exclude_contraindicated: Flag = True
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Eligibility":
+        for name in ("ecog", "stages"):
+            values = getattr(self, name)
+            if len(set(values)) != len(values):
+                raise ValueError(f"{name}: expected each value at most once (got {values!r})")
+        return self
 
     def failures(self, population: Population, detection_limit_cm: float) -> pd.Series:
         """Per criterion, the number of patients who fail it (criteria nobody fails are left out)."""

@@ -3,6 +3,12 @@
 Rates use every patient of the arm whose simulation succeeded (intention to treat over the
 evaluable population); failed patients are counted in ``failed_patients``, never imputed.
 Comparisons are the first arm (experimental) against the last (control).
+
+Non-finite results are failures, never data: every function here refuses an evaluable patient whose
+survival time is not a finite number > 0, whose flags are not true/false, or whose time to response
+is missing while a response is recorded (``ValueError`` naming the arm, patient and column) instead of
+counting the patient as censored or leaving it out of a rate. Failed patients are excluded upstream
+(``ok`` False, with a ``reason``) and counted in ``failed_patients``.
 """
 
 from __future__ import annotations
@@ -26,13 +32,74 @@ def _num(x: float) -> float | None:
     return None if x is None or not math.isfinite(float(x)) else float(x)
 
 
+_PATIENT_FLAGS = ("durable_response", "objective_response", "complete_response", "progression_before_response",
+                  "os_event")
+_LESION_FLAGS = ("decrease_ge_50pct", "complete_resolution")
+
+
+def _show(value: Any) -> str:
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _first_bad(frame: pd.DataFrame, bad: np.ndarray) -> str:
+    row = frame.loc[bad].iloc[0]
+    who = row.get("patient_key", row.get("patient_id", frame.index[bad][0]))
+    return f"patient {who!s}"
+
+
+def _require_flags(frame: pd.DataFrame, columns: tuple[str, ...], where: str) -> None:
+    for col in columns:
+        if col not in frame.columns:
+            raise ValueError(f"{where}: column {col!r} is missing")
+        values = frame[col]
+        if values.dtype == bool:
+            continue
+        bad = ~values.map(lambda v: isinstance(v, (bool, np.bool_)) or (isinstance(v, (int, np.integer)) and v in (0, 1))
+                          ).to_numpy(dtype=bool)
+        if bad.any():
+            got = values.to_numpy()[bad][0]
+            raise ValueError(f"{where}: {_first_bad(frame, bad)}: {col} is {_show(got)} (expected true or false)")
+
+
+def _require_times(values: pd.Series, frame: pd.DataFrame, col: str, where: str, positive: bool = False) -> None:
+    t = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(t) | ((t <= 0) if positive else (t < 0))
+    if bad.any():
+        got = values.to_numpy()[bad][0]
+        raise ValueError(f"{where}: {_first_bad(frame.loc[values.index], bad)}: {col} is {_show(got)} "
+                         f"(expected a finite number {'> 0' if positive else '>= 0'}; a failed patient "
+                         "must be flagged ok = false, not counted)")
+
+
+def check_evaluable(patients: pd.DataFrame, lesions: pd.DataFrame | None = None, where: str = "endpoints") -> None:
+    """``ValueError`` (one line) if an evaluable patient's endpoint inputs are not finite or not true/false.
+
+    ``patients`` (and ``lesions``) are the rows endpoints are computed from (failed patients removed)."""
+    _require_flags(patients, _PATIENT_FLAGS, where)
+    if "os_months" not in patients.columns:
+        raise ValueError(f"{where}: column 'os_months' is missing")
+    _require_times(patients["os_months"], patients, "os_months", where, positive=True)
+    for flag, col in (("objective_response", "time_to_response_days"),
+                      ("complete_response", "time_to_complete_response_days")):
+        if col not in patients.columns:
+            raise ValueError(f"{where}: column {col!r} is missing")
+        rows = patients[patients[flag].to_numpy(dtype=bool)]
+        _require_times(rows[col], rows, col, where)
+    if lesions is not None:
+        _require_flags(lesions, _LESION_FLAGS, f"{where}: lesions")
+
+
 def _median_months(days: pd.Series) -> float | None:
     d = days.dropna()
     return _num(float(np.median(d)) / DAYS_PER_MONTH) if len(d) else None
 
 
 def arm_endpoints(patients: pd.DataFrame, lesions: pd.DataFrame) -> dict[str, Any]:
-    """One arm's endpoints (patients and lesions of that arm, failed patients already removed)."""
+    """One arm's endpoints (patients and lesions of that arm, failed patients already removed).
+
+    ``ValueError`` if a patient's survival time, flags or time to response are not finite (see
+    :func:`check_evaluable`)."""
+    check_evaluable(patients, lesions, "arm endpoints")
     out: dict[str, Any] = {"n": int(len(patients))}
     for key, col in (("durable_response_rate", "durable_response"), ("objective_response_rate", "objective_response"),
                      ("complete_response_rate", "complete_response")):
@@ -69,7 +136,11 @@ def _rate(p: pd.DataFrame, col: str) -> Rate:
 
 
 def comparisons(exp: pd.DataFrame, ctl: pd.DataFrame) -> dict[str, Any]:
-    """Experimental vs control: OS hazard ratio, durable-response difference / odds ratio, ORR relative risk."""
+    """Experimental vs control: OS hazard ratio, durable-response difference / odds ratio, ORR relative risk.
+
+    ``ValueError`` if a patient's inputs are not finite (never reported as "not estimable")."""
+    check_evaluable(exp, None, "comparisons: experimental arm")
+    check_evaluable(ctl, None, "comparisons: control arm")
     out: dict[str, Any] = {}
     try:
         t = np.concatenate([exp.os_months.to_numpy(), ctl.os_months.to_numpy()])
@@ -88,8 +159,19 @@ def comparisons(exp: pd.DataFrame, ctl: pd.DataFrame) -> dict[str, Any]:
 
 
 def trial_endpoints(patients: pd.DataFrame, lesions: pd.DataFrame, arms: list[str]) -> dict[str, Any]:
-    """``arms``, ``comparisons``, ``subgroups`` and ``subgroup_comparisons`` (by stage) of the trial."""
-    ok = patients[patients.ok]
+    """``arms``, ``comparisons``, ``subgroups`` and ``subgroup_comparisons`` (by stage) of the trial.
+
+    Patients with ``ok`` False are counted in ``failed_patients`` and left out; ``ValueError`` if ``ok``
+    is not true/false, if no patient at all is evaluable (every result would be empty), or if an
+    evaluable patient's inputs are not finite."""
+    _require_flags(patients, ("ok",), "trial endpoints")
+    if len(patients) and not patients["ok"].to_numpy(dtype=bool).any():
+        reasons = patients["reason"].astype(str) if "reason" in patients.columns else pd.Series([""])
+        first = next((r for r in reasons if r), "no reason recorded")
+        raise ValueError(f"trial endpoints: no evaluable patient ({len(patients)} of {len(patients)} failed; "
+                         f"first reason: {first})")
+    ok = patients[patients.ok.to_numpy(dtype=bool)]
+    check_evaluable(ok, lesions[lesions.patient_key.isin(ok.patient_key)], "trial endpoints")
     les = lesions[lesions.patient_key.isin(ok.patient_key)]
     result: dict[str, Any] = {"arms": {}, "failed_patients": {a: int((~patients.ok & (patients.arm == a)).sum()) for a in arms}}
     for arm in arms:
@@ -111,8 +193,11 @@ def trial_endpoints(patients: pd.DataFrame, lesions: pd.DataFrame, arms: list[st
 
 
 def km_frames(patients: pd.DataFrame, arms: list[str]) -> dict[str, pd.DataFrame]:
-    """Kaplan-Meier curve (time in months) of each arm, for plots."""
-    ok = patients[patients.ok]
+    """Kaplan-Meier curve (time in months) of each arm, for plots (``ValueError`` on non-finite times)."""
+    _require_flags(patients, ("ok",), "Kaplan-Meier")
+    ok = patients[patients.ok.to_numpy(dtype=bool)]
+    _require_flags(ok, ("os_event",), "Kaplan-Meier")
+    _require_times(ok["os_months"], ok, "os_months", "Kaplan-Meier", positive=True)
     out = {}
     for arm in arms:
         p = ok[ok.arm == arm]

@@ -32,6 +32,8 @@ class TrialResult:
     measurements: one row per lesion and assessment: true and measured diameters (cm).
     doses: every dose record (NONMEM-style columns) with ``ARM``.
     km: Kaplan-Meier frame per arm (``time_months``, ``survival``, ``lower``, ``upper``, ``at_risk``, ...).
+    run: run-time figures (``run.json``): wall seconds, start and end times, whether resumed, each arm's
+      simulation speed. Kept out of ``endpoints`` so that the same seed gives byte-identical endpoints.
     """
 
     scenario: TrialScenario
@@ -44,6 +46,7 @@ class TrialResult:
     measurements: pd.DataFrame
     doses: pd.DataFrame
     extra: dict[str, Any] = field(default_factory=dict)
+    run: dict[str, Any] = field(default_factory=dict)
 
     @property
     def arms(self) -> list[str]:
@@ -100,22 +103,34 @@ class TrialResult:
         return out
 
     def write(self, out: str | Path, report: bool = True) -> Path:
-        """Write endpoints.json, the tables (Parquet), dose records (CSV) and report.html into ``out``, atomically."""
-        from ..io import atomic_output_dir, json_text
+        """Write endpoints.json, run.json, the tables (Parquet), dose records (CSV) and report.html into ``out``.
+
+        ``out`` is replaced whole and atomically (an ovsim output folder: see ``ovsim.io.atomic_output_dir``);
+        a folder that is neither empty nor an ovsim output is refused (``OutputFolderError``)."""
+        from ..io._results import atomic_output_dir
 
         out = Path(out)
-        with atomic_output_dir(out) as tmp:
-            (tmp / "endpoints.json").write_text(json_text(self.endpoints))
-            (tmp / "subgroup_comparisons.json").write_text(json_text(self.subgroup_comparisons))
-            for name in ("patients", "assessments", "lesions", "measurements"):
-                getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
-            self.doses.to_csv(tmp / "doses.csv", index=False)
-            (tmp / "scenario.json").write_text(json_text(self.scenario.model_dump()))
-            if self.extra.get("supply_forecast") is not None:
-                self.extra["supply_forecast"].weekly.to_csv(tmp / "supply_forecast.csv", index=False)
-            if report:
-                self.report(tmp / "report.html")
+        with atomic_output_dir(out, kind="trial") as tmp:
+            self.write_files(tmp, report=report)
         return out
+
+    def write_files(self, folder: str | Path, report: bool = True) -> None:
+        """Write the output files into the existing folder ``folder`` (no atomic replacement: see :meth:`write`)."""
+        from ..io import json_text
+        from ..io._csv_safe import safe_csv_frame
+
+        tmp = Path(folder)
+        (tmp / "endpoints.json").write_text(json_text(self.endpoints))
+        (tmp / "run.json").write_text(json_text(self.run))
+        (tmp / "subgroup_comparisons.json").write_text(json_text(self.subgroup_comparisons))
+        for name in ("patients", "assessments", "lesions", "measurements"):
+            getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
+        safe_csv_frame(self.doses).to_csv(tmp / "doses.csv", index=False)
+        (tmp / "scenario.json").write_text(json_text(self.scenario.model_dump()))
+        if self.extra.get("supply_forecast") is not None:
+            self.extra["supply_forecast"].weekly.to_csv(tmp / "supply_forecast.csv", index=False)
+        if report:
+            self.report(tmp / "report.html")
 
     @property
     def arm_labels(self) -> dict[str, str]:

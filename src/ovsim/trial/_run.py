@@ -4,11 +4,19 @@ Every random draw has its own stream keyed by the scenario seed and the patient'
 the population (key ``(i,)``), the measurement error (``(i, 1)``) and survival (``(i, 2)``). In a
 paired design the same patient (same index) is cloned into every arm and so shares all three
 streams across arms (common random numbers).
+
+With a ``checkpoint`` folder, each arm's simulation records its finished chunks there (``arm-<i>``, with
+a manifest of the trial's inputs at the top); ``resume`` continues such a checkpoint, skipping finished
+arms and chunks. Everything after the simulation is recomputed, so a resumed trial's endpoints equal an
+uninterrupted one's. Run-time figures (wall time, speed, timestamps) go to ``TrialResult.run``
+(``run.json``), not into the endpoints, so the same seed gives byte-identical ``endpoints.json``.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -68,16 +76,21 @@ def simulate_arms(
     chunk_size: int = 128,
     solver: SolverOptions = SolverOptions(),
     progress: bool = False,
+    checkpoint: Path | None = None,
+    resume: bool = False,
 ) -> dict[str, Any]:
-    """Each arm's cohort simulated on its regimen over the assessment horizon (``CohortResult`` per arm)."""
+    """Each arm's cohort simulated on its regimen over the assessment horizon (``CohortResult`` per arm);
+    with ``checkpoint``, arm ``i`` records its chunks in ``checkpoint/arm-<i>`` (``resume``: continues them)."""
     regimens = scenario.regimens()
     a = scenario.assessment
     out = {}
-    for arm, pop in populations.items():
+    for i, (arm, pop) in enumerate(populations.items()):
         if progress:
             print(f"arm {arm}: {len(pop)} patients")
         out[arm] = simulate_cohort(pop, regimens[arm], horizon_days=a.horizon_days, output_every_days=a.every_days,
-                                   chunk_size=chunk_size, solver=solver, workers=workers, progress=progress)
+                                   chunk_size=chunk_size, solver=solver, workers=workers, progress=progress,
+                                   checkpoint=None if checkpoint is None else Path(checkpoint) / f"arm-{i}",
+                                   resume=resume)
     return out
 
 
@@ -91,18 +104,32 @@ def run_trial(
     chunk_size: int = 128,
     solver: SolverOptions = SolverOptions(),
     progress: bool = False,
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
 ) -> TrialResult:
     """Run a virtual trial. ``seed`` and ``patients`` (total, split as in the scenario) override the
-    scenario's; ``population``, if given, is treated on every arm (a paired comparison of those patients)."""
+    scenario's; ``population``, if given, is treated on every arm (a paired comparison of those patients).
+
+    checkpoint: a folder recording the simulation as it goes; resume: continue the checkpoint there
+    (same inputs only, else ``ResumeError``: "cannot resume: the run's inputs differ (...)")."""
+    from ..engine._runner import open_checkpoint, population_digest, split_runtime
+
     sc = scenario or load_scenario()
     seed = sc.seed if seed is None else int(seed)
     if seed < 0:
         raise ValueError(f"seed: expected an integer >= 0 (got {seed})")
     started = time.perf_counter()
+    started_at = datetime.now(timezone.utc)
     populations = {arm: population for arm in sc.arms} if population is not None else draw_arms(sc, seed, patients)
     for arm, pop in populations.items():
         sc.eligibility.check(pop, sc.assessment.detection_limit_cm, f"arms.{arm}")
-    results = simulate_arms(sc, populations, workers=workers, chunk_size=chunk_size, solver=solver, progress=progress)
+    if checkpoint is not None:
+        manifest = {"ovsim_version": __version__, "scenario_sha256": sc.digest(), "seed": seed, "patients": patients,
+                    "population": None if population is None else population_digest(population),
+                    "workers": workers, "chunk_size": chunk_size, "solver": asdict(solver)}
+        resume = open_checkpoint(Path(checkpoint), manifest, resume)
+    results = simulate_arms(sc, populations, workers=workers, chunk_size=chunk_size, solver=solver, progress=progress,
+                            checkpoint=None if checkpoint is None else Path(checkpoint), resume=resume)
     tables = assess_arms(sc, seed, populations, results)
     arms = list(sc.arms)
     endpoints = trial_endpoints(tables["patients"], tables["lesions"], arms)
@@ -120,11 +147,12 @@ def run_trial(
         "design": "paired" if population is not None else sc.design,
         "patients": {k: len(p) for k, p in populations.items()},
         "failed_patients": failed, "criterion": sc.assessment.criterion,
-        "wall_seconds": time.perf_counter() - started,
-        "cohorts": {arm: {k: res.provenance.get(k) for k in
-                          ("device", "wall_seconds", "patients_per_second", "n_failed", "lane_efficiency")}
+        "cohorts": {arm: {k: res.provenance.get(k) for k in ("device", "n_failed", "lane_efficiency")}
                     for arm, res in results.items()},
     }
+    run = {"wall_seconds": time.perf_counter() - started, "started": started_at.isoformat(timespec="seconds"),
+           "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "resumed": bool(resume),
+           "cohorts": {arm: split_runtime(res.provenance)[1] for arm, res in results.items()}}
     doc = {"scenario": sc.name, "seed": seed, "ovsim_version": __version__, **endpoints,
            "failed_patients": int(sum(failed.values())), "provenance": provenance}
     extra = {"supply_forecast": forecast} if forecast is not None else {}
@@ -134,7 +162,7 @@ def run_trial(
     return TrialResult(
         scenario=sc, endpoints=doc, subgroup_comparisons=subgroup_comparisons, km=km_frames(tables["patients"], arms),
         patients=tables["patients"], assessments=tables["assessments"], lesions=tables["lesions"],
-        measurements=tables["measurements"], doses=tables["doses"], extra=extra,
+        measurements=tables["measurements"], doses=tables["doses"], extra=extra, run=run,
     )
 
 

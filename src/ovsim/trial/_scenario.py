@@ -9,19 +9,28 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import math
 import json
+import math
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .._errors import read_yaml, validated
+from .._errors import validated
+from .._read import (MAX_HORIZON_DAYS, MAX_OUTPUT_POINTS, MAX_PATIENT_ASSESSMENTS, MAX_PATIENTS, MAX_REPLICATES,
+                     Flag, InputFileError, Integer, Number, Text, loads_yaml, one_line, read_yaml, shorten)
 from ..treatments import Regimen, RegimenError, parse_regimen
 from ._eligibility import Eligibility
 from ._survival_spec import SurvivalModel, calibrated_survival_model
+
+MAX_MONTHS = 1200.0
+"""Longest duration in months a scenario may give (a century)."""
+MAX_ARMS = 20
+"""Most arms in one scenario."""
+MAX_PRICE = 1e9
+"""Largest price of one vial or GM-CSF cycle (any currency): beyond it a price is a typing error."""
+POPULATION_NAMES = ("reference", "optim_calibrated")
 
 
 class _Strict(BaseModel):
@@ -32,30 +41,46 @@ class ArmSpec(_Strict):
     """``regimen``: ``{treatment: options}`` (one schema for patient files, scenarios and the CLI; see
     ``ovsim.treatments.parse_regimen``); ``{}`` is an untreated arm."""
 
-    n: int = Field(ge=1, le=1_000_000)
-    label: str = ""
-    regimen: dict[str, Any]
+    n: Integer = Field(ge=1, le=MAX_PATIENTS)
+    label: Text = Field("", max_length=500)
+    regimen: dict[Text, Any]
+
+    @model_validator(mode="after")
+    def _regimen(self) -> "ArmSpec":
+        try:
+            parse_regimen(self.regimen, "regimen")
+        except RegimenError as err:  # ``regimen.gmcsf.cycle_days: expected ...``: the path follows the arm's
+            raise ValueError(str(err)) from None
+        return self
 
 
 class AssessmentSpec(_Strict):
-    every_days: float = Field(28.0, gt=0)
-    horizon_days: float = Field(728.0, gt=0)
+    every_days: Number = Field(28.0, gt=0, le=MAX_HORIZON_DAYS)
+    horizon_days: Number = Field(728.0, gt=0, le=MAX_HORIZON_DAYS)
     criterion: Literal["modified_who", "recist11", "irrc"] = "modified_who"
-    measurement_cv: float = Field(0.10, ge=0, le=1)
-    detection_limit_cm: float = Field(0.2, gt=0)
-    durable_months: float = Field(6.0, gt=0)
-    onset_within_months: float = Field(12.0, gt=0)
+    measurement_cv: Number = Field(0.10, ge=0, le=1)
+    detection_limit_cm: Number = Field(0.2, gt=0, le=10)
+    durable_months: Number = Field(6.0, gt=0, le=MAX_MONTHS)
+    onset_within_months: Number = Field(12.0, gt=0, le=MAX_MONTHS)
 
     @model_validator(mode="after")
     def _grid(self) -> "AssessmentSpec":
         if self.every_days > self.horizon_days:
-            raise ValueError("assessment.every_days: expected <= horizon_days")
+            raise ValueError(f"every_days: expected <= horizon_days (got {self.every_days:g})")
+        if self.horizon_days / self.every_days > MAX_OUTPUT_POINTS:
+            raise ValueError(f"every_days: expected at most {MAX_OUTPUT_POINTS:,} assessment times over the horizon "
+                             f"(horizon_days / every_days; got {self.horizon_days / self.every_days:.3g})")
         return self
+
+    @property
+    def n_times(self) -> int:
+        """Assessment times (the output grid of each simulated patient: every_days from 0 to the horizon)."""
+        return int(math.ceil(self.horizon_days / self.every_days - 1e-9)) + 1
 
 
 class FollowUpSpec(_Strict):
-    follow_up_months: float = Field(60.0, gt=0)
-    accrual_months: float = Field(24.0, ge=0)
+    follow_up_months: Number = Field(60.0, gt=0, le=MAX_MONTHS)
+    accrual_months: Number = Field(24.0, ge=0, le=MAX_MONTHS)
     model: SurvivalModel | Literal["calibrated"] = SurvivalModel()
 
     def survival_model(self) -> SurvivalModel:
@@ -69,44 +94,57 @@ class SupplyForecastSpec(_Strict):
     """A centre starting ``patients_per_month`` patients a month for ``months`` months on the first T-VEC arm's
     courses: vials per week by strength, 5-95% over ``replicates`` resampled centres (ovsim.supply)."""
 
-    patients_per_month: float = Field(gt=0, le=10_000, allow_inf_nan=False)
-    months: int = Field(ge=1, le=120)
-    replicates: int = Field(500, ge=1, le=10_000)
+    patients_per_month: Number = Field(gt=0, le=10_000)
+    months: Integer = Field(ge=1, le=120)
+    replicates: Integer = Field(500, ge=1, le=MAX_REPLICATES)
 
 
 class TrialScenario(_Strict):
     """A virtual trial: who is treated how, how tumours are assessed, how long survival is followed."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    description: str = ""
-    source: str = ""
-    seed: int = Field(0, ge=0)
+    name: Text = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=100)
+    description: Text = ""
+    source: Text = ""
+    seed: Integer = Field(0, ge=0, le=2**63 - 1)
     design: Literal["randomised", "paired"] = "randomised"
-    population: str = "reference"  # reference (the spec), optim_calibrated (the shipped calibrated pool) or a spec path
-    arms: dict[str, ArmSpec] = Field(min_length=1)
+    population: Text = Field("reference", min_length=1, max_length=4096)
+    """reference (the spec), optim_calibrated (the shipped calibrated pool) or the path of a spec (YAML)."""
+    arms: dict[Text, ArmSpec] = Field(min_length=1, max_length=MAX_ARMS)
     eligibility: Eligibility = Eligibility()
     assessment: AssessmentSpec = AssessmentSpec()
-    prices: dict[Literal["1e6", "1e8", "gmcsf_cycle"], float] | None = None
+    prices: dict[Literal["1e6", "1e8", "gmcsf_cycle"], Number] | None = None
     """Price per 1 mL vial by strength and per 28-day GM-CSF cycle (any currency): costs per patient, per durable
     responder and per additional durable responder (ovsim.supply; docs/supply.md). Vials are counted either way."""
     supply_forecast: SupplyForecastSpec | None = None
-    adverse_events: bool = True
+    adverse_events: Flag = True
     """Draw T-VEC's adverse events (ovsim.safety) from their own random streams; efficacy is unchanged either way."""
     survival: FollowUpSpec = FollowUpSpec()
 
     @model_validator(mode="after")
     def _arm_names(self) -> "TrialScenario":
         for arm in self.arms:
-            if not arm.replace("_", "").isalnum():
-                raise ValueError(f"arms.{arm}: expected an arm name of letters, digits and _")
+            if not (arm.replace("_", "").isalnum() and arm.isascii() and len(arm) <= 64):
+                raise ValueError(f"arms: expected arm names of at most 64 letters, digits and _ "
+                                 f"(got {shorten(arm, 80)})")
         return self
 
     @model_validator(mode="after")
     def _prices(self) -> "TrialScenario":
         for k, v in (self.prices or {}).items():
-            if not (math.isfinite(v) and v >= 0):
-                raise ValueError(f"prices.{k}: expected a finite price >= 0 (got {v!r})")
+            if not (math.isfinite(v) and 0 <= v <= MAX_PRICE):
+                raise ValueError(f"prices.{k}: expected a finite price >= 0 and <= {MAX_PRICE:g} (got {v!r})")
         return self
+
+    @model_validator(mode="after")
+    def _size(self) -> "TrialScenario":
+        check_size(self.arms_total(), self.assessment, "arms")
+        return self
+
+    def arms_total(self) -> int:
+        """Patients simulated over the arms (paired: the first arm's patients on every arm)."""
+        if self.design == "paired":
+            return len(self.arms) * next(iter(self.arms.values())).n
+        return sum(a.n for a in self.arms.values())
 
     @property
     def n_patients(self) -> int:
@@ -114,12 +152,21 @@ class TrialScenario(_Strict):
         return sum(a.n for a in self.arms.values())
 
     def arm_sizes(self, total: int | None = None) -> dict[str, int]:
-        """Patients per arm; with ``total``, split in the scenario's proportions (largest remainder)."""
+        """Patients per arm; with ``total``, split in the scenario's proportions (largest remainder).
+
+        Raises ``ValueError`` (``patients: expected ...``) for a ``total`` that is not a whole number from the
+        number of arms to ``MAX_PATIENTS``, or that makes more than ``MAX_PATIENT_ASSESSMENTS`` patient-assessments."""
         sizes = {k: a.n for k, a in self.arms.items()}
-        if total is None or total == self.n_patients:
+        if total is None or (not isinstance(total, bool) and total == self.n_patients):
             return sizes
+        if isinstance(total, bool) or not isinstance(total, int):
+            raise ValueError(f"patients: expected a whole number of patients (got {shorten(total, 60)})")
         if total < len(sizes):
             raise ValueError(f"patients: expected at least one per arm (>= {len(sizes)}, got {total})")
+        if total > MAX_PATIENTS:
+            raise ValueError(f"patients: expected at most {MAX_PATIENTS:,} patients in a trial (got {total:,})")
+        simulated = total * len(sizes) if self.design == "paired" else total
+        check_size(simulated, self.assessment, "patients")
         exact = {k: total * n / self.n_patients for k, n in sizes.items()}
         out = {k: max(1, int(v)) for k, v in exact.items()}
         for k in sorted(exact, key=lambda k: exact[k] - int(exact[k]), reverse=True):
@@ -141,19 +188,42 @@ class TrialScenario(_Strict):
         return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()
 
 
+def check_size(patients: int, assessment: AssessmentSpec, field: str) -> None:
+    """``ValueError`` (``<field>: expected ...``) if a trial simulates more than ``MAX_PATIENTS`` patients, or more
+    than ``MAX_PATIENT_ASSESSMENTS`` patients x assessment times (memory of the assessment tables)."""
+    if patients > MAX_PATIENTS:
+        raise ValueError(f"{field}: expected at most {MAX_PATIENTS:,} simulated patients in a trial "
+                         f"(got {patients:,})")
+    if patients * assessment.n_times > MAX_PATIENT_ASSESSMENTS:
+        raise ValueError(f"{field}: expected at most {MAX_PATIENT_ASSESSMENTS:,} patients x assessment times "
+                         f"(got {patients:,} x {assessment.n_times:,}; fewer patients or a coarser "
+                         "assessment.every_days)")
+
+
 def load_scenario(path: str | Path | None = None) -> TrialScenario:
-    """The scenario in ``path`` (YAML), or the shipped OPTiM reference when ``None``."""
+    """The scenario in ``path`` (YAML), or the shipped OPTiM reference when ``None``.
+
+    Raises ``InputFileError`` (a ``ValueError``) in one line naming the file and the field: the file is read
+    by the strict reader (``ovsim._read``), every arm's regimen and the population spec are checked here."""
     if path is None:
         return _reference()
     scenario = validated(TrialScenario, read_yaml(Path(path)), str(path))
     try:
         scenario.regimens()
     except RegimenError as err:
-        raise ValueError(f"{path}: {err}") from None
+        raise InputFileError(f"{path}: {err}") from None
+    if scenario.population not in POPULATION_NAMES:
+        from ..population import load_population_spec
+
+        try:
+            load_population_spec(scenario.population)
+        except ValueError as err:
+            raise InputFileError(f"{path}: population: expected {' or '.join(POPULATION_NAMES)} or a population "
+                                 f"spec file ({one_line(str(err), 300)})") from None
     return scenario
 
 
 @functools.cache
 def _reference() -> TrialScenario:
     text = resources.files("ovsim.data").joinpath("scenarios/optim.yaml").read_text()
-    return validated(TrialScenario, yaml.safe_load(text), "scenarios/optim.yaml")
+    return validated(TrialScenario, loads_yaml(text, "scenarios/optim.yaml"), "scenarios/optim.yaml")

@@ -9,6 +9,8 @@ model); censoring is administrative, at the end of follow-up.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..model import DAYS_PER_MONTH
@@ -72,7 +74,14 @@ def survival_months(
     kg_per_day: np.ndarray, baseline_cm2: np.ndarray, ecog: np.ndarray, ldh_x_uln: np.ndarray,
     normal: np.ndarray, model: SurvivalModel,
 ) -> np.ndarray:
-    """Overall survival (months) from the log-normal model; ``normal`` (P,) are standard normal draws."""
+    """Overall survival (months) from the log-normal model; ``normal`` (P,) are standard normal draws.
+
+    The model's coefficients must be finite (``ValueError`` naming the coefficient otherwise: a NaN or
+    infinite coefficient would give every patient the same non-finite or degenerate survival). A
+    patient whose own inputs are not finite (no growth rate: failed or unmeasurable) gets NaN, which
+    :func:`censor` passes on so that the patient is flagged, never censored.
+    """
+    check_model(model)
     kg = np.maximum(np.asarray(kg_per_day, dtype=float), model.kg_floor_per_day)
     mu = (
         model.intercept_log_months
@@ -81,7 +90,17 @@ def survival_months(
         + model.beta_ecog1 * (np.asarray(ecog) >= 1)
         + model.beta_ldh_high * (np.asarray(ldh_x_uln, dtype=float) > 1.0)
     )
-    return np.exp(mu + model.sigma * np.asarray(normal, dtype=float))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        os_months = np.exp(mu + model.sigma * np.asarray(normal, dtype=float))
+    # 0 (underflow) or infinity (overflow) is not a survival time either: NaN, so the patient is flagged
+    return np.where(np.isfinite(os_months) & (os_months > 0), os_months, np.nan)
+
+
+def check_model(model: SurvivalModel) -> None:
+    """``ValueError`` (one line, ``survival.model.<coefficient>``) if a coefficient is not a finite number."""
+    for name, value in model.model_dump().items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"survival.model.{name}: expected a finite number (got {value!r})")
 
 
 def survival_draws(seed: int, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -100,10 +119,31 @@ def survival_draws(seed: int, index: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def censor(os_months: np.ndarray, accrual_u: np.ndarray, follow_up_months: float, accrual_months: float
            ) -> tuple[np.ndarray, np.ndarray]:
     """Administrative censoring: a patient enrolled at ``u * accrual`` is followed until the analysis at
-    ``accrual + follow_up`` months. Returns (observed time in months, event observed)."""
-    limit = follow_up_months + accrual_months * (1.0 - np.asarray(accrual_u, dtype=float))
-    event = np.asarray(os_months) <= limit
-    return np.where(event, os_months, limit), event
+    ``accrual + follow_up`` months. Returns (observed time in months, event observed).
+
+    Non-finite results are failures, never data: a survival time that is NaN, infinite or not > 0 is
+    neither an event nor censored at the analysis: its observed time is NaN and its event False, so the
+    caller flags the patient (``ok`` False) and counts it. Follow-up and accrual must be finite numbers
+    >= 0 and the accrual draws finite numbers in [0, 1] (``ValueError`` otherwise: these are the
+    trial's, not one patient's).
+    """
+    for name, value in (("follow_up_months", follow_up_months), ("accrual_months", accrual_months)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(value) or value < 0:
+            raise ValueError(f"survival.{name}: expected a finite number >= 0 (got {value!r})")
+    try:
+        os_, u = np.broadcast_arrays(np.asarray(os_months, dtype=float), np.asarray(accrual_u, dtype=float))
+    except ValueError:
+        raise ValueError(f"accrual_u: expected the shape of os_months {np.shape(os_months)} "
+                         f"(got {np.shape(accrual_u)})") from None
+    bad_u = ~(np.isfinite(u) & (u >= 0) & (u <= 1))
+    if bad_u.any():
+        raise ValueError(f"accrual_u: expected finite numbers in [0, 1] (got {float(u[bad_u].flat[0])!r} "
+                         f"at position {int(np.flatnonzero(bad_u.reshape(-1))[0])})")
+    limit = follow_up_months + accrual_months * (1.0 - u)
+    valid = np.isfinite(os_) & (os_ > 0)
+    event = valid & (os_ <= limit)
+    return np.where(valid, np.where(event, os_, limit), np.nan), event
 
 
 def days_to_months(days: np.ndarray) -> np.ndarray:
