@@ -1223,7 +1223,7 @@ class Census:
 
 
 settings.register_profile(
-    "ovsim-fuzz-fast", max_examples=20, derandomize=True, deadline=None, database=None, phases=[Phase.generate],
+    "ovsim-fuzz-fast", max_examples=40, derandomize=True, deadline=None, database=None, phases=[Phase.generate],
     suppress_health_check=list(HealthCheck), print_blob=False)
 """The suite's subset: few cases per surface, always the same ones (derandomized), no example database."""
 settings.register_profile("ovsim-fuzz-long", settings.get_profile("ovsim-fuzz-fast"), max_examples=200,

@@ -534,3 +534,16 @@ def test_the_pure_python_parser_reads_the_same(monkeypatch):
         with pytest.raises(InputFileError, match=words):
             loads_yaml(bad, "f.yaml")
         assert time.perf_counter() - started < 2.0
+
+
+def test_ids_with_control_characters_are_refused(tmp_path):
+    """A NUL or escape in a patient or lesion id would reach terminals, files and SBML's XML."""
+    from ovsim.io import InputFileError, load_patient
+
+    f = tmp_path / "p.yaml"
+    for bad in ('"a\\x00b"', '"\\e[31mred"', '"x\\ny"'):
+        f.write_text("patient: {id: P}\nlesions:\n  - {id: %s, site: nodal, longest_diameter_cm: 2}\n" % bad)
+        with pytest.raises(InputFileError) as info:
+            load_patient(f)
+        msg = str(info.value)
+        assert "\n" not in msg and "lesions[0].id" in msg and "control characters" in msg

@@ -28,7 +28,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import yaml
-from pydantic import AllowInfNan, BeforeValidator, Strict, StrictBool
+from pydantic import AfterValidator, AllowInfNan, BeforeValidator, Strict, StrictBool
 from pydantic_core import PydanticCustomError
 from yaml.events import (AliasEvent, CollectionStartEvent, DocumentEndEvent, MappingEndEvent, ScalarEvent,
                          SequenceEndEvent, SequenceStartEvent, StreamEndEvent)
@@ -123,6 +123,16 @@ Flag = StrictBool
 """``true`` or ``false`` (not ``'no'``, not ``1``)."""
 
 
+def _identifier(value: Any) -> Any:
+    if isinstance(value, str) and (_ID_CONTROL.search(value) or not value.strip()):
+        raise PydanticCustomError("id_text", "Input should be a name without control characters")
+    return value
+
+
+Id = Annotated[str, Strict(), AfterValidator(_identifier)]
+"""A name (patient, lesion, vial id): text without control characters, not blank."""
+
+
 def not_bool(value: Any) -> Any:
     """A before-validator for literal choices of numbers (``Literal[0, 1]`` would take ``true`` for 1)."""
     if isinstance(value, (bool, np.bool_)):
@@ -176,6 +186,8 @@ _FLOAT = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]
                     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_ID_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+"""Characters no id may hold (C0 incl. tab and newline, DEL, C1): ids reach terminals, files and XML."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 

@@ -154,7 +154,8 @@ def plan_command(
         help="Lesion list: lesion_id, site, longest_diameter_cm (cm), new (true/false).",
         show_default=False,
     ),
-    visit: int = typer.Option(..., "--visit", help="Visit number, 1 = first visit (1e6 PFU/mL).", show_default=False),
+    visit: int = typer.Option(..., "--visit", show_default=False,
+                              help="Visit number, 1 = first visit (1e6 PFU/mL); at most 10,000 (384 years of visits)."),
     output_format: PlanFormat = typer.Option(PlanFormat.table, "--format", help="Output format."),
     visit_time: str | None = typer.Option(
         None, "--visit-time", metavar="HH:MM",
@@ -176,6 +177,8 @@ def plan_command(
     _screen(covariates)
     if visit < 1:
         fail(f"--visit: expected an integer >= 1 (1 = first visit) (got {visit})")
+    if visit > 10_000:
+        fail(f"--visit: expected at most 10,000 (384 years of visits) (got {visit})")
     clock = day = None
     if visit_time is not None:
         clock = parse_visit_time(visit_time)

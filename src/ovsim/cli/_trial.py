@@ -17,7 +17,8 @@ def trial(
                             help="Output folder (default: results/<scenario name>); ovsim's: a rerun replaces it "
                             "whole, and a folder that is neither empty nor an ovsim output is refused."),
     seed: int = typer.Option(None, "--seed", min=0, help="Random seed (default: the scenario's)."),
-    patients: int = typer.Option(None, "--patients", "-n", min=1, help="Total patients, split as in the scenario."),
+    patients: int = typer.Option(None, "--patients", "-n", min=1, max=1_000_000,
+                                 help="Total patients, split as in the scenario."),
     workers: int = typer.Option(1, min=1, help="Worker processes (one per core is fastest on CPU)."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html."),
     chunk_size: int = typer.Option(128, min=1, help="Patients per compiled batch."),

@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from .._errors import first_error, location, shorten
 from .._read import (MAX_DIAMETER_CM, MAX_HORIZON_DAYS, MAX_LDH_X_ULN, MAX_LESIONS, MAX_OUTPUT_POINTS, Flag,
-                     InputFileError, Number, Text, not_bool, read_yaml)
+                     Id, InputFileError, Number, Text, not_bool, read_yaml)
 from ..model import SITE_NAMES, Site, check_overrides
 from ..model._parameters import override_limit
 from ..population import CONTRAINDICATION_NAMES, Lesion, Patient
@@ -28,7 +28,7 @@ class _Strict(BaseModel):
 
 
 class LesionSpec(_Strict):
-    id: Text = Field(min_length=1, max_length=200)
+    id: Id = Field(min_length=1, max_length=200)
     site: Text
     longest_diameter_cm: Number = Field(gt=0, le=MAX_DIAMETER_CM)
     accessibility: Number | None = Field(default=None, gt=0, le=1)
@@ -49,7 +49,7 @@ class LesionSpec(_Strict):
 
 
 class PatientSpec(_Strict):
-    id: Text = Field(min_length=1, max_length=200)
+    id: Id = Field(min_length=1, max_length=200)
     hsv1_seropositive: Flag = True
     stage: Literal["IIIB", "IIIC", "IVM1a", "IVM1b", "IVM1c"] | None = None
     ecog: Annotated[Literal[0, 1, 2, 3, 4], BeforeValidator(not_bool)] | None = None

@@ -274,6 +274,11 @@ def _check_tables_inner(patients: pd.DataFrame, lesions: pd.DataFrame, source: s
             raise ValueError(f"{source}: {table}: missing column {missing[0]!r}")
     if patients["patient_id"].isna().any():
         raise ValueError(f"{source}: patients.patient_id: expected an id in every row (got an empty cell)")
+    for table, col, df in (("patients", "patient_id", patients), ("lesions", "lesion_id", lesions)):
+        bad = df[col].astype(str).str.contains(r"[\x00-\x1f\x7f-\x9f]", regex=True)
+        if bad.any():
+            raise ValueError(f"{source}: {table}.{col}: expected names without control characters "
+                             f"(got {shorten(df[col][bad].iloc[0])!r})")
     if patients["patient_id"].duplicated().any():
         dup = patients.loc[patients["patient_id"].duplicated(), "patient_id"].iloc[0]
         raise ValueError(f"{source}: patients.patient_id: expected unique ids (repeated {shorten(dup, 80)})")
