@@ -397,3 +397,29 @@ def test_handling_json_escapes_c1_controls():
     text = render_json([Result()])
     assert "\x9b" not in text and "\x1b" not in text and "caf\u00e9" in text
     assert json.loads(text)[0]["vial_id"] == "v\x9b1\x1b"
+
+
+def test_simulate_replaces_its_folder_and_refuses_a_foreign_one(tmp_path):
+    """A rerun of ovsim simulate replaces its own output whole (no stale files); a folder that is not
+    ovsim's is refused before any work."""
+    from typer.testing import CliRunner
+
+    from conftest import EXAMPLES
+    from ovsim.cli import app
+
+    runner = CliRunner()
+    patient = tmp_path / "p.yaml"
+    patient.write_text((EXAMPLES / "patient_reference.yaml").read_text().replace("horizon_days: 730", "horizon_days: 28")
+                       .replace("output_every_days: 1", "output_every_days: 7"))
+    out = tmp_path / "out"
+    args = ["simulate", str(patient), "--out", str(out), "--backend", "scipy"]
+    assert runner.invoke(app, [*args, "--format", "csv"]).exit_code == 0
+    assert (out / "lesions.csv").exists()
+    assert runner.invoke(app, args).exit_code == 0
+    assert (out / "lesions.parquet").exists() and not (out / "lesions.csv").exists()  # no stale csv left
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("keep me")
+    res = runner.invoke(app, ["simulate", str(patient), "--out", str(foreign), "--backend", "scipy"])
+    assert res.exit_code == 2 and "--out" in res.output
+    assert [p.name for p in foreign.iterdir()] == ["thesis.tex"]

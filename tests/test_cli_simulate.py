@@ -21,7 +21,7 @@ def test_simulate_reference_example(tmp_path):
     res = runner.invoke(app, ["simulate", str(EXAMPLES / "patient_reference.yaml"), "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert {p.name for p in out.iterdir()} == {
-        "lesions.parquet", "systemic.parquet", "doses.csv", "run.json", "trajectories.png"
+        "lesions.parquet", "systemic.parquet", "doses.csv", "run.json", "trajectories.png", ".ovsim-output.json"
     }
     lesions = pd.read_parquet(out / "lesions.parquet")
     assert set(lesions.lesion) == {"C1", "S1", "N1", "C2", "P1"}

@@ -252,7 +252,7 @@ def test_supply_end_to_end(tmp_path):
                               "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "1e8 PFU/mL" in res.output and "Vial cost" in res.output
-    assert {p.name for p in out.iterdir()} == {"forecast.csv", "forecast.png", "supply.json"}
+    assert {p.name for p in out.iterdir()} == {"forecast.csv", "forecast.png", "supply.json", ".ovsim-output.json"}
     weekly = pd.read_csv(out / "forecast.csv", dtype={"strength": str})
     assert list(weekly.columns) == ["week", "start_day", "strength", "mean", "median", "p05", "p95"]
     assert set(weekly.strength) == {"1e6", "1e8"} and (weekly.p05 <= weekly.p95).all()

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from ._app import app, check_out_path, fail, rich_console, safe_text, strip_control, warn
+from ._app import app, fail, rich_console, safe_text, strip_control, warn
+from ._cohort import check_ovsim_out
 
 
 @app.command()
@@ -25,7 +26,7 @@ def simulate(
     """
     from ..io import TABLE_FORMATS, InputFileError, atomic_output_dir, load_patient, write_patient_result
 
-    out_dir = check_out_path(out)  # before any work: not '', not an existing file
+    out_dir = check_ovsim_out(out)  # before any work: not '', not a file, not a foreign folder
     console = rich_console(stderr=True)
     if table_format not in TABLE_FORMATS:
         fail(f"--format: expected one of {', '.join(TABLE_FORMATS)} (got {table_format!r})")
@@ -60,7 +61,7 @@ def simulate(
         except SimulationError as err:
             fail(str(err), code=1)
     digest = hashlib.sha256(patient_file.read_bytes()).hexdigest()
-    with atomic_output_dir(out_dir) as folder:
+    with atomic_output_dir(out_dir, kind="simulate") as folder:
         paths = write_patient_result(
             result, folder, table_format,
             extra={"patient_file": str(patient_file), "patient_file_sha256": digest,

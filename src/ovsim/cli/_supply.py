@@ -9,7 +9,8 @@ from pathlib import Path
 
 import typer
 
-from ._app import app, check_out_path, fail, rich_console, strip_control
+from ._app import app, fail, rich_console, strip_control
+from ._cohort import check_ovsim_out
 
 MAX_MONTHS, MAX_COURSES, MAX_REPLICATES, MAX_RATE = 120, 5000, 10000, 10000.0
 
@@ -57,7 +58,7 @@ def supply(
 ) -> None:
     """Forecast T-VEC vials per week and strength for a centre starting N patients a month (median, 5-95% bands)."""
     prices_given = {"1e6": price_1e6, "1e8": price_1e8}
-    out_dir = check_out_path(out)  # before any work: not '', not an existing file
+    out_dir = check_ovsim_out(out)  # before any work: not '', not a file, not a foreign folder
     check_options(patients_per_month, months, seed, courses_patients, replicates, prices_given)
     if workers < 1:
         fail(f"--workers: expected an integer >= 1 (got {workers})")
@@ -75,7 +76,7 @@ def supply(
     prices = {k: v for k, v in prices_given.items() if v is not None} or None
     doc = forecast.to_dict(prices)
     doc["courses_file"] = {"path": str(courses), "reused": reused} if courses is not None else None
-    with atomic_output_dir(out_dir) as tmp:
+    with atomic_output_dir(out_dir, kind="supply") as tmp:
         safe_csv_frame(forecast.weekly).to_csv(tmp / "forecast.csv", index=False)
         plot_supply_forecast(forecast).savefig(tmp / "forecast.png", dpi=110)
         (tmp / "supply.json").write_text(json_text(doc))

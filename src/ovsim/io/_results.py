@@ -44,6 +44,9 @@ _LEGACY = {
               r"\.parquet|doses\.csv|supply_forecast\.csv|report\.html"),
     "cohort": ({"cohort.json", "status.parquet"},
                r"(lesions|doses)-part-\d+-\d+\.parquet|status\.parquet|(cohort|run)\.json|vials\.csv"),
+    "simulate": ({"run.json", "trajectories.png"},
+                 r"(lesions|systemic)\.(parquet|csv)|doses\.csv|run\.json|trajectories\.png"),
+    "supply": ({"supply.json"}, r"forecast\.(csv|png)|supply\.json"),
 }
 
 
