@@ -19,6 +19,16 @@ STREAM = 7
 """Spawn-key tag of the adverse-event stream (population 0/none, measurement 1, survival 2, ...)."""
 
 
+def _visit_exposures(model: SafetyModel, patients: pd.DataFrame, doses: pd.DataFrame):
+    """(patient ids, their T-VEC visit rows, per-event exposure of each row); serostatus from ``patients``."""
+    ids = patients["patient_id"].astype(str).to_numpy()
+    sero_pos = patients["hsv1_seropositive"].to_numpy(dtype=bool) if "hsv1_seropositive" in patients \
+        else np.ones(len(ids), dtype=bool)
+    visits = visit_table(doses.assign(ID=doses["ID"].astype(str)))
+    visits = visits[visits["ID"].isin(ids)]
+    return ids, visits, exposures(model, visits, dict(zip(ids, ~sero_pos)))
+
+
 def draw_adverse_events(model: SafetyModel, seed: int, patients: pd.DataFrame, doses: pd.DataFrame,
                         rates: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Per patient (rows of ``patients``: ``patient_id``, ``index``, ``hsv1_seropositive``) and event:
@@ -27,12 +37,7 @@ def draw_adverse_events(model: SafetyModel, seed: int, patients: pd.DataFrame, d
     missing = [k for k in model.events if k not in rates]
     if missing:
         raise ValueError(f"adverse events: no calibrated rate for {missing[0]!r} (run tools/calibrate_safety.py)")
-    ids = patients["patient_id"].astype(str).to_numpy()
-    sero_pos = patients["hsv1_seropositive"].to_numpy(dtype=bool) if "hsv1_seropositive" in patients \
-        else np.ones(len(ids), dtype=bool)
-    visits = visit_table(doses.assign(ID=doses["ID"].astype(str)))
-    visits = visits[visits["ID"].isin(ids)]
-    exp = exposures(model, visits, dict(zip(ids, ~sero_pos)))
+    ids, visits, exp = _visit_exposures(model, patients, doses)
     index = patients["index"].to_numpy(dtype=int) if "index" in patients else np.arange(len(ids))
     u = np.array([np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(i), STREAM)))
                   .uniform(size=len(model.events)) for i in index]).reshape(len(ids), len(model.events))
@@ -57,12 +62,7 @@ def draw_adverse_events(model: SafetyModel, seed: int, patients: pd.DataFrame, d
 
 def patient_exposure(model: SafetyModel, patients: pd.DataFrame, doses: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per event, each patient's summed exposure (0 without T-VEC visits): the calibration's input."""
-    ids = patients["patient_id"].astype(str).to_numpy()
-    sero_pos = patients["hsv1_seropositive"].to_numpy(dtype=bool) if "hsv1_seropositive" in patients \
-        else np.ones(len(ids), dtype=bool)
-    visits = visit_table(doses.assign(ID=doses["ID"].astype(str)))
-    visits = visits[visits["ID"].isin(ids)]
-    exp = exposures(model, visits, dict(zip(ids, ~sero_pos)))
+    ids, visits, exp = _visit_exposures(model, patients, doses)
     out = {}
     for name, e in exp.items():
         total = pd.Series(e).groupby(visits["ID"].to_numpy()).sum()
