@@ -13,11 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..model import INFILTRATION_BY_SITE, ModelDefinition, Site, generate_array_model
+from ..model import INFILTRATION_BY_SITE, INJECTABLE_SITE_NAMES, ModelDefinition, Site, generate_array_model
 from ..population import Population
 
 _SITE_INFILTRATION = {s.value: INFILTRATION_BY_SITE[s] for s in Site}
-_SITE_INJECTABLE = {s.value: s.injectable for s in Site}
 
 
 def n_slots_for(n_lesions: int) -> int:
@@ -76,7 +75,7 @@ def population_inputs(population: Population, model: ModelDefinition, n_slots: i
         out[row, slot] = values
         lesion[name] = out
     injectable = np.zeros((n, n_slots), dtype=bool)
-    injectable[row, slot] = sites.map(_SITE_INJECTABLE).to_numpy(dtype=bool)
+    injectable[row, slot] = sites.isin(INJECTABLE_SITE_NAMES).to_numpy(dtype=bool)
     y0 = np.asarray(generate_array_model(model, np).initial_state(patient, lesion)) if n else \
         np.zeros((0, model.size(n_slots)))
     return PatientInputs(y0=y0, patient=patient, lesion=lesion, injectable=injectable, n_slots=n_slots)

@@ -11,6 +11,7 @@ import xarray as xr
 
 from ..model import ModelDefinition, diameter_cm_from_cells, product_diameters_cm2, volume_cm3_from_cells
 from ..population import Patient
+from ._tables import lesion_cells
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,7 @@ def build_result(
     }
     lesion_vars = {s.name: (("time", "lesion"), blocks[:, :, k], {"units": s.units})
                    for k, s in enumerate(model.lesion_states)}
-    names = [s.name for s in model.lesion_states]
-    cells = blocks[:, :, names.index("uninfected_cells")] + blocks[:, :, names.index("infected_cells")]
+    cells = lesion_cells(model, states, n_slots)[:, :n]
     diameter = diameter_cm_from_cells(cells, cell_density_per_cm3)
     lesion_vars["tumour_cells"] = (("time", "lesion"), cells, {"units": "cells"})
     lesion_vars["volume_cm3"] = (("time", "lesion"), volume_cm3_from_cells(cells, cell_density_per_cm3),

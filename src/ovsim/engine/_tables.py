@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..model import ModelDefinition, diameter_cm_from_cells
+from ..model import INJECTABLE_SITE_NAMES, ModelDefinition, diameter_cm_from_cells
 from ..population import Population
 from ..regimen import combine_records
 from ._backend import RawSolution
@@ -17,7 +17,6 @@ from ._schedule import Schedule
 
 SYSTEMIC_KEPT = ("effector_t_cells", "memory_t_cells", "hsv_antibody_titre")
 """Systemic states a cohort keeps (with total tumour cells and the sum of products of diameters)."""
-_INJECTABLE_SITES = ("cutaneous", "subcutaneous", "nodal")
 
 
 def lesion_cells(model: ModelDefinition, states: np.ndarray, n_slots: int) -> np.ndarray:
@@ -105,6 +104,6 @@ def concat_parts(parts: list[dict], time_day: np.ndarray, provenance: dict) -> x
         "lesion_id": (("patient", "lesion"), cat("lesion_id")),
         "site": (("patient", "lesion"), cat("site")),
         "has_lesion": (("patient", "lesion"), cat("has_lesion")),
-        "injectable": (("patient", "lesion"), np.isin(cat("site"), _INJECTABLE_SITES)),
+        "injectable": (("patient", "lesion"), np.isin(cat("site"), INJECTABLE_SITE_NAMES)),
     }
     return xr.Dataset(data, coords=coords, attrs={k: str(v) for k, v in provenance.items()})

@@ -14,7 +14,7 @@ from ._geometry import (
     volume_cm3_from_cells,
 )
 from ._parameters import LESION_LEVEL, PARAMETERS, check_overrides, default_parameters
-from ._sites import SITE_NAMES, Site
+from ._sites import INJECTABLE_SITE_NAMES, SITE_NAMES, Site
 from ._spec import (
     DAYS_PER_MONTH,
     PROVISIONAL,
@@ -35,6 +35,7 @@ __all__ = [
     "Covariate",
     "DAYS_PER_MONTH",
     "INFILTRATION_BY_SITE",
+    "INJECTABLE_SITE_NAMES",
     "LESION_LEVEL",
     "LesionSum",
     "MECHANISMS",

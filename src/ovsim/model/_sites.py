@@ -38,3 +38,5 @@ class Site(str, Enum):
 _INJECTABLE = frozenset({Site.CUTANEOUS, Site.SUBCUTANEOUS, Site.NODAL})
 
 SITE_NAMES: tuple[str, ...] = tuple(s.value for s in Site)
+INJECTABLE_SITE_NAMES: tuple[str, ...] = tuple(s.value for s in Site if s.injectable)
+"""Sites the label lets be injected (cutaneous, subcutaneous, nodal)."""
