@@ -10,6 +10,7 @@ import pytest
 from conftest import EVERY, HORIZON, make_patient
 from ovsim.engine import ScipyBackend, SimulationError, SolverOptions, simulate_patient
 from ovsim.model import DAYS_PER_MONTH, cells_from_diameter_cm
+from ovsim.treatments import model_for
 
 GMCSF = {"gmcsf": {}}
 
@@ -127,7 +128,9 @@ def test_dose_records_follow_label(tvec_result):
     first = tvec[tvec.TIME == 0].set_index("LESION_ID").VOL_ML.to_dict()
     assert first == {"N1": 2.0, "C1": 1.0, "S1": 0.5}
     assert list(doses.columns[:6]) == ["ID", "TIME", "EVID", "AMT", "RATE", "CMT"]
-    assert set(tvec.CMT) == {3, 7, 11}  # virus compartments of lesions 1-3 (4 states per lesion)
+    model = model_for(("tvec",))
+    slots = tvec_result.lesions.sizes["lesion"]
+    assert set(tvec.CMT) == {model.index("virus_pfu", slots, j) + 1 for j in range(3)}  # lesions 1-3's free virus
 
 
 def test_seroconversion_and_faster_clearance():
@@ -172,8 +175,10 @@ def test_treatment_pauses_when_no_injectable_lesion_remains():
     from ovsim.population import Lesion, Patient
     from ovsim.regimen import visit_days
 
-    # accessibility 0.2: the first dose takes the lesion below detection, it regrows into view, is dosed again
-    p = Patient("T2", (Lesion("C1", "cutaneous", 0.25, accessibility=0.2), Lesion("P1", "lung", 1.0)),
+    # mostly reachable, fast-growing: the first dose takes the lesion below detection, its sheltered cells
+    # regrow into view, and it is dosed again
+    p = Patient("T2", (Lesion("C1", "cutaneous", 0.25, accessibility=0.9, doubling_time_days=20.0),
+                       Lesion("P1", "lung", 1.0)),
                 parameters={"kill_rate": 0.0})
     r = run(p, {"tvec": {"detection_limit_cm": 0.2}})
     c1 = r.lesions.longest_diameter_cm.sel(lesion="C1").values

@@ -40,7 +40,8 @@ def test_pk_is_one_compartment_first_order(toy_result):
     np.testing.assert_allclose(a[1:3], 200 * np.exp(-k * t[1:3]), rtol=1e-5)  # solver at rtol 1e-6
     d = toy_result.doses
     assert list(d.TIME) == [0.0, 21.0, 42.0, 63.0] and set(d.DRUG) == {"TOY"} and set(d.AMT_UNIT) == {"mg"}
-    assert set(d.CMT) == {4 * 4 + 10 + 1}  # after 4 lesion slots x 4 states and the 10 systemic model states
+    model = full_model()
+    assert set(d.CMT) == {model.index("toy_central_mg", 4) + 1}  # its own compartment (1-based), 4 lesion slots
 
 
 def test_it_kills_tumour_cells(toy_result):

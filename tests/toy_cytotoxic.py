@@ -59,6 +59,7 @@ def _terms(s) -> Terms:
         quantities={"toy_kill": s.toy_kill_max * s.toy_central_mg / (s.toy_central_mg + s.toy_ec50_mg)},
         rates={"toy_central_mg": -s.toy_elimination_rate * s.toy_central_mg,
                "uninfected_cells": -s.toy_kill * s.uninfected_cells,
+               "sheltered_cells": -s.toy_kill * s.sheltered_cells,
                "infected_cells": -s.toy_kill * s.infected_cells},
     )
 

@@ -14,6 +14,7 @@ from ._backend import (
 from ._batch import make_batch
 from ._cohort import as_regimen, simulate_cohort
 from ._cohort_result import CohortResult
+from ._dose_response import single_lesion_dose_response
 from ._inputs import PatientInputs, n_slots_for, population_inputs
 from ._jax_backend import JaxBackend
 from ._options import SolverOptions
@@ -51,4 +52,5 @@ __all__ = [
     "register_backend",
     "simulate_cohort",
     "simulate_patient",
+    "single_lesion_dose_response",
 ]

@@ -66,6 +66,8 @@ def population_inputs(population: Population, model: ModelDefinition, n_slots: i
             pad, values = 0.0, les["longest_diameter_cm"].to_numpy(dtype=float)
         elif name == "site_infiltration":
             pad, values = 1.0, sites.map(_SITE_INFILTRATION).to_numpy(dtype=float)
+        elif name == "liver_site":
+            pad, values = 0.0, (sites == Site.LIVER.value).to_numpy(dtype=float)
         else:
             spec = model.parameters.get(name) or model.covariates[name]
             per_patient = _column(pats, name, np.full(n, float(spec.value)))

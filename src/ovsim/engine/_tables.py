@@ -20,11 +20,12 @@ SYSTEMIC_KEPT = ("effector_t_cells", "memory_t_cells", "hsv_antibody_titre")
 
 
 def lesion_cells(model: ModelDefinition, states: np.ndarray, n_slots: int) -> np.ndarray:
-    """Tumour cells (uninfected + infected) per lesion slot: (..., n_state) -> (..., n_slots)."""
+    """Tumour cells per lesion slot: the sum of the lesion states counted in cells (reachable, sheltered and
+    infected tumour cells in the default model): (..., n_state) -> (..., n_slots)."""
     nl = model.n_lesion_states
     blocks = states[..., : n_slots * nl].reshape(states.shape[:-1] + (n_slots, nl))
-    names = [s.name for s in model.lesion_states]
-    return blocks[..., names.index("uninfected_cells")] + blocks[..., names.index("infected_cells")]
+    cells = [k for k, s in enumerate(model.lesion_states) if s.units == "cells"]
+    return blocks[..., cells].sum(axis=-1)
 
 
 def patient_records(schedule: Schedule, model: ModelDefinition, inputs: PatientInputs, raw: RawSolution, i: int,

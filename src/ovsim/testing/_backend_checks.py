@@ -21,6 +21,7 @@ from ..engine import DENSE_OUTPUT, DIFFERENTIABLE, GPU, Backend, ScipyBackend, S
 from ..engine import simulate_cohort, simulate_patient
 from ..model import cells_from_diameter_cm
 from ..population import Lesion, Patient, Population, generate_population
+from ..treatments import model_for
 
 HORIZON_DAYS, EVERY_DAYS = 364.0, 7.0
 """Simulated time and output grid of the checks (days)."""
@@ -94,7 +95,9 @@ def check_label_dose_records(backend: Backend) -> None:
     assert set(d[d.TIME == 0].CONC_PFU_ML) == {1e6} and set(d[d.TIME > 0].CONC_PFU_ML) == {1e8}
     assert d.groupby("TIME").VOL_ML.sum().max() <= 4.0 + 1e-12
     assert "P1" not in set(d.LESION_ID) and set(d.AMT_UNIT) == {"PFU"}
-    assert set(d.CMT) == {3, 7, 11}, "virus compartments of lesions 1-3 (4 states per lesion)"
+    model = model_for(("tvec",))
+    virus = {model.index("virus_pfu", 4, j) + 1 for j in range(3)}  # 1-based CMT of lesions 1-3's free virus
+    assert set(d.CMT) == virus, f"CMT: expected the virus compartments {sorted(virus)} of lesions 1-3"
     assert d[d.TIME == 0].set_index("LESION_ID").VOL_ML.to_dict() == {"N1": 2.0, "C1": 1.0, "S1": 0.5}
 
 

@@ -4,13 +4,15 @@ The order fixes the layout of the state vector (lesion-major, then systemic; NON
 1-based positions in it). A new mechanism is a new module here plus its entry in :data:`MECHANISMS`.
 """
 
-from . import antigen_dc, growth, humoral, local_gmcsf, priming, systemic_gmcsf, tcells, virus
+from . import antigen_dc, antiviral, growth, humoral, inflammation, local_gmcsf, priming, systemic_gmcsf, tcells, virus
 from .tcells import INFILTRATION_BY_SITE
 
 MECHANISMS = (
     growth.MECHANISM,
     virus.MECHANISM,
     local_gmcsf.MECHANISM,
+    inflammation.MECHANISM,
+    antiviral.MECHANISM,
     antigen_dc.MECHANISM,
     priming.MECHANISM,
     tcells.MECHANISM,

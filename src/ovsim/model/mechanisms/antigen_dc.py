@@ -1,16 +1,21 @@
 """Tumour antigen and dendritic cells: antigen released by oncolysis and killing, DCs licensed by GM-CSF.
 
 Model structure after Cassidy & Craig 2019 (PLoS Comput Biol 15:e1007495: virus, GM-CSF and immune
-arms); GM-CSF recruits and matures DCs (Dranoff et al. 1993, PNAS 90:3539).
+arms); GM-CSF recruits and matures DCs (Dranoff et al. 1993, PNAS 90:3539). Recruitment of DC
+precursors and their maturation take days, not the hours GM-CSF itself lasts: DC activation follows
+the GM-CSF signal with its own time constant, so a dose's GM-CSF pulse primes for days.
 """
 
 from __future__ import annotations
+
+import sympy as sp
 
 from .._spec import PROVISIONAL, Mechanism, Parameter, State, Symbols, Terms, fold_range, lesion_sum
 
 
 def _terms(s: Symbols) -> Terms:
-    released = lesion_sum(s.antigen_lysis_yield * s.lysis + s.antigen_kill_yield * s.kill * s.tumour_cells)
+    released = lesion_sum(s.antigen_lysis_yield * (s.lysis + s.antiviral_clearance)
+                          + s.antigen_kill_yield * s.kill * s.tumour_cells)
     licensing = (
         s.dc_licensing_baseline
         + s.dc_licensing_local * s.gmcsf_local_total / (s.gmcsf_local_total + s.gmcsf_local_halfsat)
@@ -25,10 +30,12 @@ def _terms(s: Symbols) -> Terms:
         rates={
             "antigen": s.antigen_released + s.antigen_baseline_release * s.tumour_cells_total
             - s.antigen_clearance_rate * s.antigen,
-            "dendritic_cells": s.dc_recruitment_rate * s.dc_licensing * s.antigen_loading
+            "dc_activation": (s.dc_licensing - s.dc_activation) / s.dc_maturation_days,
+            "dendritic_cells": s.dc_recruitment_rate * s.dc_activation * s.antigen_loading
             - s.dc_death_rate * s.dendritic_cells,
         },
-        notes={"dc_licensing": "GM-CSF made by infected cells (local) licenses DCs strongly, systemic GM-CSF modestly"},
+        notes={"dc_licensing": "GM-CSF made by infected cells (local) licenses DCs strongly, systemic GM-CSF modestly; "
+                               "DC activation follows it over dc_maturation_days"},
     )
 
 
@@ -40,6 +47,9 @@ MECHANISM = Mechanism(
     states=(
         State("antigen", "cell-eq", 1e6, "systemic",
               "tumour antigen available to dendritic cells, in cell-equivalents of viral lysis", "A"),
+        State("dc_activation", "1", 1.0, "systemic",
+              "recruitment and maturation state of dendritic cells (follows the licensing signal over days)", "L_D",
+              initial=sp.Symbol("dc_licensing_baseline", real=True)),
         State("dendritic_cells", "cells", 1e4, "systemic",
               "licensed, antigen-loaded dendritic cells in draining lymph nodes", "D"),
     ),
@@ -64,6 +74,10 @@ MECHANISM = Mechanism(
         Parameter("dc_licensing_systemic", 0.15, "1", "maximal extra licensing from systemic GM-CSF",
                   "modest effect: GM-CSF alone gave 5.7% ORR in OPTiM (Andtbacka et al. 2015); " + PROVISIONAL,
                   "patient", fold_range(0.15, 5), "l_sys"),
+        Parameter("dc_maturation_days", 5.0, "day",
+                  "time constant of DC recruitment and maturation following a change in GM-CSF",
+                  "GM-CSF-secreting vaccine sites fill with dendritic cells over several days (Dranoff et al. 1993, "
+                  "PNAS 90:3539); 5 d assumed", symbol="tau_D"),
         Parameter("dc_death_rate", 0.3, "1/day", "loss of mature DCs in lymph nodes",
                   "mature DC lifespan of ~2-3 d in lymph nodes (Kamath et al. 2002, Blood 100:1734; mouse, not rescaled)",
                   symbol="delta_D"),

@@ -1,4 +1,11 @@
-"""Tumour growth: logistic per lesion at human doubling times, with no regrowth below about one cell.
+"""Tumour growth: logistic per lesion at human doubling times, in two spatial compartments.
+
+A lesion's tumour cells are either within reach of injected virus (``uninfected_cells``, U_j: near
+injection tracks and open tumour tissue) or sheltered from it by stroma, necrosis and pressure
+(``sheltered_cells``, S_j). Stromal density is what limits oncolytic spread in agent-based models
+(Jenner et al. 2022, iScience 25:104395); here the lesion's ``accessibility`` a_j is the reachable
+fraction at equilibrium, and cells move between the compartments slowly (tissue remodelling), so
+a dose can infect at most the reachable part, and the sheltered part reaches the virus over weeks.
 
 Lesion size: a lesion is a sphere of ``tumour_cells / tumour_cell_density`` cm^3; its longest diameter
 (cm) is what a clinician measures (Miller et al. 1981, Cancer 47:207, for the WHO criteria).
@@ -11,43 +18,57 @@ import sympy as sp
 from .._spec import LN2, Covariate, Mechanism, Parameter, State, Symbols, Terms, lesion_sum
 
 
+def _logistic(s: Symbols, cells: sp.Expr) -> sp.Expr:
+    pos = sp.Max(cells, 0)
+    return (LN2 / s.doubling_time_days * cells * (1 - s.tumour_cells / s.carrying_capacity_cells)
+            * pos / (pos + s.extinction_scale_cells))
+
+
 def _terms(s: Symbols) -> Terms:
-    u_pos = sp.Max(s.uninfected_cells, 0)
-    growth = (
-        LN2 / s.doubling_time_days * s.uninfected_cells * (1 - s.tumour_cells / s.carrying_capacity_cells)
-        * u_pos / (u_pos + s.extinction_scale_cells)
-    )
+    exchange = s.compartment_exchange_rate * (
+        s.accessibility * s.sheltered_cells - (1 - s.accessibility) * s.uninfected_cells)
     volume = sp.Max(s.tumour_cells, 0) / s.tumour_cell_density
     return Terms(
         quantities={
-            "tumour_cells": s.uninfected_cells + s.infected_cells,
+            "tumour_cells": s.uninfected_cells + s.sheltered_cells + s.infected_cells,
             "tumour_cells_total": lesion_sum(s.tumour_cells),
-            "growth": growth,
+            "growth": _logistic(s, s.uninfected_cells),
+            "growth_sheltered": _logistic(s, s.sheltered_cells),
+            "compartment_exchange": exchange,
             "lesion_volume_cm3": volume,
             "longest_diameter_cm": sp.cbrt(6 * s.lesion_volume_cm3 / sp.pi),
         },
-        rates={"uninfected_cells": s.growth},
+        rates={"uninfected_cells": s.growth + s.compartment_exchange,
+               "sheltered_cells": s.growth_sheltered - s.compartment_exchange},
         observables={
             "longest_diameter_cm": ("cm", "longest diameter of the (spherical) lesion: (6 V / pi)^(1/3)"),
             "lesion_volume_cm3": ("cm^3", "lesion volume: tumour cells / tumour_cell_density"),
         },
         notes={
-            "growth": "logistic per lesion; infected cells do not divide; U+/(U+ + n_ext) stops regrowth "
-                      "from less than about one cell",
+            "growth": "logistic per lesion and compartment; infected cells do not divide; U+/(U+ + n_ext) "
+                      "stops regrowth from less than about one cell",
+            "compartment_exchange": "net flow of sheltered cells into the virus's reach (1/day x cells); at "
+                                    "equilibrium U/(U+S) = a_j",
             "tumour_cells": "infected cells still occupy volume; lysed and killed cells are cleared at once",
         },
     )
 
 
+_INITIAL_CELLS = (sp.pi / 6 * sp.Symbol("baseline_diameter_cm", real=True) ** 3
+                  * sp.Symbol("tumour_cell_density", real=True))
+
 MECHANISM = Mechanism(
     name="growth",
     title="Tumour growth and lesion size",
-    description="Uninfected tumour cells grow logistically in each lesion with the lesion's doubling time.",
+    description="Tumour cells within and beyond the virus's reach grow logistically with the lesion's doubling "
+                "time and exchange slowly.",
     terms=_terms,
     states=(
-        State("uninfected_cells", "cells", 1e6, "lesion", "uninfected tumour cells", "U_j",
-              initial=sp.pi / 6 * sp.Symbol("baseline_diameter_cm", real=True) ** 3
-              * sp.Symbol("tumour_cell_density", real=True)),
+        State("uninfected_cells", "cells", 1e6, "lesion", "uninfected tumour cells within the virus's reach", "U_j",
+              initial=_INITIAL_CELLS * sp.Symbol("accessibility", real=True)),
+        State("sheltered_cells", "cells", 1e6, "lesion",
+              "tumour cells sheltered from the virus (stroma, necrosis, pressure)", "S_j",
+              initial=_INITIAL_CELLS * (1 - sp.Symbol("accessibility", real=True))),
     ),
     parameters=(
         Parameter("tumour_cell_density", 1.0e8, "cells/cm^3", "tumour cells per cm^3 of lesion volume",
@@ -59,6 +80,15 @@ MECHANISM = Mechanism(
         Parameter("carrying_capacity_cells", 1.0e12, "cells", "cells at which a single lesion stops growing (logistic)",
                   "assumed (about 10 kg of tissue at 1e8 cells/cm^3): keeps growth exponential at clinical sizes",
                   symbol="K"),
+        Parameter("accessibility", 0.3, "1",
+                  "fraction of the lesion's tumour cells within reach of injected virus, at equilibrium",
+                  "stromal density limits oncolytic spread (Jenner et al. 2022, iScience 25:104395); value assumed "
+                  "(varies between lesions, docs/population.md)", "lesion", (0.0, 1.0), "a_j"),
+        Parameter("compartment_exchange_rate", 0.03, "1/day",
+                  "rate at which tumour cells move between the sheltered and reachable compartments",
+                  "assumed: tissue remodelling over about a month; sets how fast repeated doses reach a lesion's "
+                  "sheltered cells (clinical responses develop over months: OPTiM median time to response "
+                  "4.1 months, Andtbacka et al. 2015)", symbol="k_x"),
         Parameter("extinction_scale_cells", 1.0, "cells",
                   "scale below which a lesion cannot regrow (growth x U/(U+scale))",
                   "modelling device: a lesion reduced below about one cell is extinct, not a fraction of a cell",

@@ -1,8 +1,12 @@
 """Anti-HSV humoral immunity: virus activates B cells (faster in seropositives); neutralising antibody
-clears free virus.
+clears the cell-free share of the virus.
 
-Seronegative patients seroconvert within about three weeks of the first dose (Hu et al. 2006, Clin
-Cancer Res 12:6737): this is why the label primes with 10^6 PFU/mL before the 10^8 PFU/mL doses.
+HSV spreads largely from cell to cell across cell junctions (glycoproteins gE/gI: Dingwell et al. 1994,
+J Virol 68:834), where neutralising antibody reaches it poorly: antibody acts only on the cell-free share
+of spread (``cell_free_spread_fraction``). Seronegative patients seroconvert within weeks of the first
+dose (Hu et al. 2006, Clin Cancer Res 12:6737). The label's 10^6 PFU/mL first dose exists for
+tolerability: seronegative patients had more febrile and local reactions to a first high dose (Hu et
+al. 2006); it is not there to seroconvert patients for efficacy.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ def _terms(s: Symbols) -> Terms:
             * (1 - s.hsv_b_cells) - s.bcell_decay_rate * s.hsv_b_cells,
             "hsv_antibody_titre": s.antibody_production_rate * s.hsv_b_cells
             - s.antibody_decay_rate * (s.hsv_antibody_titre - sero * s.antibody_seropositive_baseline),
-            "virus_pfu": -s.neutralisation_rate * s.hsv_antibody_titre * s.virus_pfu,
+            "virus_pfu": -s.neutralisation_rate * s.cell_free_spread_fraction * s.hsv_antibody_titre * s.virus_pfu,
         },
     )
 
@@ -45,6 +49,10 @@ MECHANISM = Mechanism(
     parameters=(
         Parameter("neutralisation_rate", 3.0, "1/(day*titre)", "extra clearance of free virus per unit of anti-HSV titre",
                   PROVISIONAL, "patient", fold_range(3.0, 5), "k_N"),
+        Parameter("cell_free_spread_fraction", 0.2, "1",
+                  "share of the virus's spread that is cell-free (exposed to neutralising antibody)",
+                  "HSV spreads mainly cell to cell, resistant to neutralising antibody (Dingwell et al. 1994, J Virol "
+                  "68:834); value assumed", symbol="f_free"),
         Parameter("antibody_seropositive_baseline", 1.0, "titre",
                   "baseline neutralising titre of an HSV-1 seropositive patient",
                   "definition: titres are relative to a typical seropositive adult", symbol="Ab_0"),

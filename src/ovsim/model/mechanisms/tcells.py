@@ -1,9 +1,15 @@
-"""Effector and memory T cells: ratio-dependent killing in every lesion, contraction into memory, recall.
+"""Effector and memory T cells: ratio-dependent killing in every lesion, suppression, contraction into memory.
 
 Killing is ratio-dependent (de Pillis, Radunskaya & Wiseman 2005, Cancer Res 65:7950), scaled by the
-lesion's site infiltration (a covariate from the site table, :data:`INFILTRATION_BY_SITE`) and boosted by
-the lesion's own GM-CSF (inflammation). Effector T cells are systemic and reach every lesion, injected
-or not. Memory T cells outlive the tumour and re-expand into effectors when antigen returns.
+lesion's site infiltration (a covariate from the site table, :data:`INFILTRATION_BY_SITE`) and raised by
+the lesion's inflammatory infiltrate (:mod:`.inflammation`). Two brakes act on it: dysfunction that
+grows with the total tumour burden (T-cell reinvigoration relative to tumour burden predicts response to
+PD-1 blockade in melanoma: Huang et al. 2017, Nature 545:60) and the PD-1/PD-L1 checkpoint, with PD-L1
+induced by inflammation (adaptive resistance: Taube et al. 2012, Sci Transl Med 4:127ra37); checkpoint
+inhibitors act by occupying PD-1 (``pd1_occupancy``, 0 without one). Liver metastases remove activated
+T cells body-wide (macrophage-mediated elimination: Yu et al. 2021, Nat Med 27:152), which lowers the
+response of every lesion, not only the liver's. Effector T cells are systemic and reach every lesion,
+injected or not. Memory T cells outlive the tumour and re-expand into effectors when antigen returns.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from .._sites import Site
-from .._spec import PROVISIONAL, Covariate, Mechanism, Parameter, State, Symbols, Terms, fold_range
+from .._spec import PROVISIONAL, Covariate, Mechanism, Parameter, State, Symbols, Terms, fold_range, lesion_sum
 
 INFILTRATION_BY_SITE: Mapping[Site, float] = MappingProxyType({
     Site.CUTANEOUS: 1.0,
@@ -29,24 +35,34 @@ Tumeh et al. 2017, Cancer Immunol Res 5:417 (reduced CD8 density in liver metast
 
 def _terms(s: Symbols) -> Terms:
     ratio = s.effector_t_cells / (s.tumour_cells_total + 1)
-    inflammation = 1 + s.inflammation_gain * s.gmcsf_local_ng / (s.gmcsf_local_ng + s.gmcsf_local_halfsat)
+    pdl1 = s.pdl1_baseline + (1 - s.pdl1_baseline) * s.local_inflammation
     return Terms(
         quantities={
             "effector_ratio": ratio,
-            "kill": s.kill_rate * s.site_infiltration * inflammation
+            "burden_suppression": 1 / (1 + s.tumour_cells_total / s.exhaustion_burden_cells),
+            "pd1_brake": 1 - s.pd1_max_inhibition * pdl1 * (1 - s.pd1_occupancy),
+            "liver_tumour_cells": lesion_sum(s.liver_site * s.tumour_cells),
+            "liver_t_cell_loss": s.liver_t_cell_loss_rate * s.liver_tumour_cells
+            / (s.liver_tumour_cells + s.liver_loss_halfsat_cells),
+            "kill": s.kill_rate * s.site_infiltration * (1 + s.inflammation_gain * s.local_inflammation)
+            * s.burden_suppression * s.pd1_brake
             * s.effector_ratio / (s.kill_ratio_halfsat + s.effector_ratio),
             "memory_recall": s.memory_recall_rate * s.memory_t_cells * s.antigen_loading,
         },
         rates={
             "uninfected_cells": -s.kill * s.uninfected_cells,
+            "sheltered_cells": -s.kill * s.sheltered_cells,
             "infected_cells": -s.kill * s.infected_cells,
-            "effector_t_cells": s.memory_expansion * s.memory_recall - s.effector_death_rate * s.effector_t_cells,
+            "effector_t_cells": s.memory_expansion * s.memory_recall
+            - (s.effector_death_rate + s.liver_t_cell_loss) * s.effector_t_cells,
             "memory_t_cells": s.memory_fraction * s.effector_death_rate * s.effector_t_cells - s.memory_recall
             - s.memory_death_rate * s.memory_t_cells,
         },
         notes={
-            "kill": "per-cell kill rate in lesion j (1/day): ratio-dependent, site infiltration, boosted by the "
-                    "lesion's own GM-CSF",
+            "kill": "per-cell kill rate in lesion j (1/day): ratio-dependent, site infiltration, raised by the "
+                    "lesion's inflammation, braked by tumour burden and PD-1/PD-L1",
+            "pd1_brake": "1 - (maximal PD-1 inhibition) x (PD-L1, induced by inflammation) x (1 - PD-1 occupancy)",
+            "liver_t_cell_loss": "extra loss of effector T cells (1/day) caused by liver metastases",
             "memory_recall": "recall loop gain memory_fraction x memory_expansion = 0.5 < 1: effectors cannot "
                              "expand without antigen",
         },
@@ -82,12 +98,32 @@ MECHANISM = Mechanism(
                   "ratio-dependent killing (de Pillis, Radunskaya & Wiseman 2005, Cancer Res 65:7950); value "
                   + PROVISIONAL, "patient", fold_range(0.1, 5), "s_K"),
         Parameter("inflammation_gain", 1.0, "1",
-                  "maximal extra T-cell infiltration of a lesion from its own GM-CSF/inflammation",
+                  "maximal extra T-cell infiltration of a lesion from its inflammatory infiltrate",
                   "assumed; injected lesions respond more than uninjected ones (Andtbacka et al. 2016)",
                   "patient", fold_range(1.0, 3), "chi"),
+        Parameter("exhaustion_burden_cells", 3.0e9, "cells",
+                  "total tumour cells at which burden-driven T-cell dysfunction halves killing",
+                  "T-cell dysfunction grows with tumour burden (Huang et al. 2017, Nature 545:60); value "
+                  + PROVISIONAL, "patient", fold_range(3.0e9, 10), "K_X"),
+        Parameter("pd1_max_inhibition", 0.6, "1", "fraction of killing that PD-1 engagement blocks at full PD-L1",
+                  "PD-1/PD-L1 brake on effector function (Taube et al. 2012, Sci Transl Med 4:127ra37); value "
+                  "assumed", symbol="rho_PD1"),
+        Parameter("pdl1_baseline", 0.3, "1", "PD-L1 expression of an uninflamed lesion relative to its maximum",
+                  "assumed; PD-L1 rises where inflammatory infiltrates are (Taube et al. 2012)", symbol="p_0"),
+        Parameter("pd1_occupancy", 0.0, "1", "fraction of PD-1 receptors occupied by a checkpoint inhibitor",
+                  "0 without a checkpoint inhibitor; set by checkpoint-inhibitor treatments", "patient", (0.0, 1.0),
+                  "O_PD1"),
+        Parameter("liver_t_cell_loss_rate", 0.1, "1/day",
+                  "maximal extra loss of effector T cells caused by liver metastases",
+                  "liver metastases siphon activated CD8 T cells body-wide (Yu et al. 2021, Nat Med 27:152, mouse); "
+                  "value assumed (doubles effector loss)", symbol="k_liv"),
+        Parameter("liver_loss_halfsat_cells", 1.0e8, "cells",
+                  "liver tumour cells giving half the maximal extra T-cell loss",
+                  "assumed (about 1 cm^3 of liver metastasis)", symbol="K_liv"),
     ),
     covariates=(
         Covariate("site_infiltration", "1", "relative effector T-cell infiltration of the lesion's site "
                   "(INFILTRATION_BY_SITE, 1 = skin)", "lesion", 1.0),
+        Covariate("liver_site", "1", "1 if the lesion is in the liver, else 0 (from the lesion's site)", "lesion", 0.0),
     ),
 )

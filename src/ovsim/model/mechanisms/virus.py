@@ -1,8 +1,10 @@
-"""Virus infection and spread: ratio-dependent infection limited by accessibility, lysis, burst, clearance.
+"""Virus infection and spread: ratio-dependent infection of the reachable tumour cells, lysis, burst, clearance.
 
 Plain mass action (beta U V) lets a virus sweep any tumour and is known to be over-optimistic; the
-force of infection here is ratio-dependent (virions per tumour cell) and scaled by the lesion's
-accessibility (Wodarz & Komarova 2009, PLoS ONE 4:e4271; Novozhilov et al. 2006, Biol Direct 1:6).
+force of infection here is ratio-dependent (virions per reachable tumour cell; Wodarz & Komarova 2009,
+PLoS ONE 4:e4271; Novozhilov et al. 2006, Biol Direct 1:6) and acts only on the cells within the
+virus's reach (``uninfected_cells``; the sheltered ones are in :mod:`.growth`). Infected cells are
+also cleared by innate and HSV-specific immunity (:mod:`.antiviral`), which ends each wave of spread.
 The virus replicates only in tumour cells (T-VEC is ICP34.5-deleted; Liu et al. 2003, Gene Ther 10:292).
 """
 
@@ -17,7 +19,7 @@ def _terms(s: Symbols) -> Terms:
     u_pos = sp.Max(s.uninfected_cells, 0)
     v_pos = sp.Max(s.virus_pfu, 0)
     infection = (
-        s.infection_rate * s.accessibility * v_pos * u_pos / (s.tumour_cells + 1)
+        s.infection_rate * v_pos * u_pos / (s.uninfected_cells + s.infected_cells + 1)
         * v_pos / (v_pos + s.virus_extinction_pfu)
     )
     return Terms(
@@ -46,13 +48,12 @@ MECHANISM = Mechanism(
     ),
     parameters=(
         Parameter("infection_rate", 1.0, "1/day",
-                  "rate at which a free PFU infects a tumour cell in a fully accessible lesion",
+                  "rate at which a free PFU infects a tumour cell within the virus's reach",
                   PROVISIONAL, "patient", fold_range(1.0, 10), "beta"),
-        Parameter("accessibility", 0.1, "1", "fraction of the lesion the virus can reach (stroma, necrosis, pressure)",
-                  "ratio-dependent spread with limited access (Wodarz & Komarova 2009, PLoS ONE 4:e4271; "
-                  "Novozhilov et al. 2006, Biol Direct 1:6); value " + PROVISIONAL, "lesion", (0.0, 1.0), "a_j"),
-        Parameter("burst_size", 50.0, "PFU/cell", "infectious virus released per lysed tumour cell",
-                  "Friedman et al. 2006, Cancer Res 66:2314 (HSV-1 mutant, b = 50)", "patient", symbol="b"),
+        Parameter("burst_size", 20.0, "PFU/cell", "infectious virus released per lysed tumour cell",
+                  "no T-VEC value in human tumours is published; assumed below the b = 50 a glioma model used for "
+                  "another HSV-1 mutant (Friedman et al. 2006, Cancer Res 66:2314), within its between-patient "
+                  "variability (docs/population.md)", "patient", (5.0, 100.0), "b"),
         Parameter("lysis_rate", 1.0, "1/day", "rate at which infected tumour cells burst (1/lifetime)",
                   "HSV-1 replication cycle ~18-24 h (Friedman et al. 2006)", symbol="delta_I"),
         Parameter("virus_decay_rate", 0.5, "1/day", "loss of infectivity of free virus in tissue",
