@@ -47,12 +47,13 @@ MECHANISM = Mechanism(
               initial=sp.Symbol("hsv1_seropositive", real=True) * sp.Symbol("antibody_seropositive_baseline", real=True)),
     ),
     parameters=(
-        Parameter("neutralisation_rate", 3.0, "1/(day*titre)", "extra clearance of free virus per unit of anti-HSV titre",
-                  PROVISIONAL, "patient", fold_range(3.0, 5), "k_N"),
-        Parameter("cell_free_spread_fraction", 0.2, "1",
+        Parameter("neutralisation_rate", 1.0, "1/(day*titre)",
+                  "extra clearance of cell-free virus per unit of anti-HSV titre",
+                  PROVISIONAL, "patient", fold_range(1.0, 5), "k_N"),
+        Parameter("cell_free_spread_fraction", 0.05, "1",
                   "share of the virus's spread that is cell-free (exposed to neutralising antibody)",
                   "HSV spreads mainly cell to cell, resistant to neutralising antibody (Dingwell et al. 1994, J Virol "
-                  "68:834); value assumed", symbol="f_free"),
+                  "68:834; HSV plaques form under a neutralising-antibody overlay); value assumed", symbol="f_free"),
         Parameter("antibody_seropositive_baseline", 1.0, "titre",
                   "baseline neutralising titre of an HSV-1 seropositive patient",
                   "definition: titres are relative to a typical seropositive adult", symbol="Ab_0"),

@@ -97,18 +97,18 @@ MECHANISM = Mechanism(
         Parameter("kill_ratio_halfsat", 0.1, "1", "effector:tumour-cell ratio giving half-maximal killing",
                   "ratio-dependent killing (de Pillis, Radunskaya & Wiseman 2005, Cancer Res 65:7950); value "
                   + PROVISIONAL, "patient", fold_range(0.1, 5), "s_K"),
-        Parameter("inflammation_gain", 1.0, "1",
+        Parameter("inflammation_gain", 2.0, "1",
                   "maximal extra T-cell infiltration of a lesion from its inflammatory infiltrate",
                   "assumed; injected lesions respond more than uninjected ones (Andtbacka et al. 2016)",
-                  "patient", fold_range(1.0, 3), "chi"),
+                  "patient", fold_range(2.0, 3), "chi"),
         Parameter("exhaustion_burden_cells", 3.0e9, "cells",
                   "total tumour cells at which burden-driven T-cell dysfunction halves killing",
                   "T-cell dysfunction grows with tumour burden (Huang et al. 2017, Nature 545:60); value "
                   + PROVISIONAL, "patient", fold_range(3.0e9, 10), "K_X"),
-        Parameter("pd1_max_inhibition", 0.6, "1", "fraction of killing that PD-1 engagement blocks at full PD-L1",
+        Parameter("pd1_max_inhibition", 0.5, "1", "fraction of killing that PD-1 engagement blocks at full PD-L1",
                   "PD-1/PD-L1 brake on effector function (Taube et al. 2012, Sci Transl Med 4:127ra37); value "
                   "assumed", symbol="rho_PD1"),
-        Parameter("pdl1_baseline", 0.3, "1", "PD-L1 expression of an uninflamed lesion relative to its maximum",
+        Parameter("pdl1_baseline", 0.2, "1", "PD-L1 expression of an uninflamed lesion relative to its maximum",
                   "assumed; PD-L1 rises where inflammatory infiltrates are (Taube et al. 2012)", symbol="p_0"),
         Parameter("pd1_occupancy", 0.0, "1", "fraction of PD-1 receptors occupied by a checkpoint inhibitor",
                   "0 without a checkpoint inhibitor; set by checkpoint-inhibitor treatments", "patient", (0.0, 1.0),

@@ -50,10 +50,10 @@ MECHANISM = Mechanism(
         Parameter("infection_rate", 1.0, "1/day",
                   "rate at which a free PFU infects a tumour cell within the virus's reach",
                   PROVISIONAL, "patient", fold_range(1.0, 10), "beta"),
-        Parameter("burst_size", 20.0, "PFU/cell", "infectious virus released per lysed tumour cell",
+        Parameter("burst_size", 8.0, "PFU/cell", "infectious virus released per lysed tumour cell (in vivo)",
                   "no T-VEC value in human tumours is published; assumed below the b = 50 a glioma model used for "
-                  "another HSV-1 mutant (Friedman et al. 2006, Cancer Res 66:2314), within its between-patient "
-                  "variability (docs/population.md)", "patient", (5.0, 100.0), "b"),
+                  "another HSV-1 mutant (Friedman et al. 2006, Cancer Res 66:2314): in vivo yields are lower than "
+                  "in culture; varies between patients (docs/population.md)", "patient", (2.0, 100.0), "b"),
         Parameter("lysis_rate", 1.0, "1/day", "rate at which infected tumour cells burst (1/lifetime)",
                   "HSV-1 replication cycle ~18-24 h (Friedman et al. 2006)", symbol="delta_I"),
         Parameter("virus_decay_rate", 0.5, "1/day", "loss of infectivity of free virus in tissue",
