@@ -83,7 +83,8 @@ def _pointwise_hazard_per_day(t: float, log_v: np.ndarray, model: SurvivalModel,
         return max(log_v[-1] + g_tail * (x - end), free) if log_v[-1] > free else free
 
     lb = log_b(t)
-    bg = model.background_hazard_per_year * math.exp(model.background_gompertz_per_year * (model.age_years - 63 + t / 365.25))
+    age = model.age_years + t / 365.25
+    bg = model.background_hazard_per_year * math.exp(model.background_gompertz_per_year * (age - 63.0))
     if lb <= free + 1e-12:
         return bg / 365.25
     g = (lb - log_b(max(t - w, 0.0))) / w
@@ -111,7 +112,7 @@ def test_cumulative_hazard_is_the_integral_of_the_defined_hazard():
 
 def test_shrinking_burden_beyond_the_horizon_becomes_and_stays_tumour_free():
     model = SurvivalModel()
-    c = _course(np.vstack([1e-4 * np.exp(-0.01 * T), np.zeros(len(T))]), model)
+    c = _course(np.vstack([0.1 * np.exp(-0.01 * T), np.zeros(len(T))]), model)
     assert c.tail_growth_per_day[0] == pytest.approx(-0.01)
     free_day = c.tail_free_day[0]
     assert T[-1] < free_day < np.inf

@@ -18,6 +18,7 @@ from ..population import STAGES, load_population_spec
 from ..population._selection import Constraint, Weights, prevalence_weights, ratio_constraint, share_constraint
 from ._features import LESION_CATEGORIES
 from ._spec import CalibrationSpec
+from ._survival_fit import fit_survival  # noqa: F401  (step 2 lives in its own module; importable from here)
 
 _RATES = (("durable_response_rate", "durable_response"), ("objective_response_rate", "objective_response"),
           ("complete_response_rate", "complete_response"))
@@ -79,5 +80,6 @@ def fit_weights(out: pd.DataFrame, targets: dict[str, Any], spec: CalibrationSpe
 def arm_weights(out: pd.DataFrame, weights: np.ndarray, spec: CalibrationSpec) -> dict[str, np.ndarray]:
     """Each arm's patient weights (normalised): the pool's weights reweighted to the arm's stage mix."""
     stages = out["stage"].to_numpy()
-    w = {a: np.asarray(weights, dtype=float) * stage_ratio(stages, a, spec.plausible.stage_mix) for a in out.attrs["arms"]}
+    w = {a: np.asarray(weights, dtype=float) * stage_ratio(stages, a, spec.plausible.stage_mix)
+         for a in out.attrs["arms"]}
     return {a: v / v.sum() for a, v in w.items()}

@@ -117,10 +117,10 @@ def calibrate(
                         workers=workers, progress=progress)
     weights, full = fit_weights(out, targets, spec)
     arms, sizes = list(sc.arms), base.arm_sizes()
+    allocation = sizes[arms[0]] / (sizes[arms[0]] + sizes[arms[-1]])  # the trial's, e.g. OPTiM's 2:1
     survival, fit = fit_survival(out, arm_weights(out, full, spec), targets, start_model, sc.survival.follow_up_months,
-                                 sc.survival.accrual_months, allocation_first=sizes[arms[0]] / (sizes[arms[0]] + sizes[arms[-1]]),
-                                 fit=spec.survival.fit, mc_patients=len(arms) * spec.survival.mc_patients_per_arm,
-                                 seed=spec.plausible.seed)
+                                 sc.survival.accrual_months, allocation_first=allocation, fit=spec.survival.fit,
+                                 mc_patients=len(arms) * spec.survival.mc_patients_per_arm, seed=spec.plausible.seed)
     provenance = {
         "ovsim_version": __version__, "seed": spec.plausible.seed, "plausible_patients": spec.plausible.patients,
         "replicates": spec.assessment_replicates, "failed_plausible_patients": int((~out["ok"]).sum()),

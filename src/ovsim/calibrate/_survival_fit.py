@@ -99,7 +99,8 @@ def monte_carlo_hazard_ratio(pool: SurvivalPool, model: SurvivalModel, follow_up
         pick = rng.choice(len(pool.w[arm]), size=n, p=pool.w[arm])
         u_death, u_accrual = rng.random(n), rng.random(n)
         h = hazard(pool.courses[arm].take(pick), pool.ecog[arm][pick], pool.ldh[arm][pick], model)
-        t, e = censor(death_months(h, np.clip(u_death, 1e-300, 1 - 2.0**-53)), u_accrual, follow_up_months, accrual_months)
+        died = death_months(h, np.clip(u_death, 1e-300, 1 - 2.0**-53))
+        t, e = censor(died, u_accrual, follow_up_months, accrual_months)
         times.append(t), events.append(e), group.append(np.full(n, arm == first))
     return float(hazard_ratio(np.concatenate(times), np.concatenate(events), np.concatenate(group)).value)
 
@@ -139,12 +140,12 @@ def fit_survival(out: pd.DataFrame, weights: dict[str, np.ndarray], targets: dic
 
     x0 = np.array([_to_x(n, getattr(base, n)) for n in free])
     lower, upper = np.array([_to_x(n, lo_hi[n][0]) for n in free]), np.array([_to_x(n, lo_hi[n][1]) for n in free])
-    res = least_squares(residuals, np.clip(x0, lower + 1e-9, upper - 1e-9), bounds=(lower, upper), method="trf", x_scale=1.0,
+    res = least_squares(residuals, np.clip(x0, lower + 1e-9, upper - 1e-9), bounds=(lower, upper), method="trf",
                         diff_step=1e-4, xtol=1e-10, ftol=1e-12, gtol=1e-12, max_nfev=200)
     model = model_of(res.x)
     achieved = predict(pool, model, follow_up_months, accrual_months, allocation_first)
     report: dict[str, Any] = {
-        "method": "maximum likelihood of log median OS (both arms) and log HR, Normal with se from the published 95% CI",
+        "method": "maximum likelihood: log median OS (both arms) and log HR ~ Normal, se from the published 95% CI",
         "fitted": free, "loss": float(0.5 * np.sum(res.fun**2)), "evaluations": calls[0],
         "converged": bool(res.success),
         "achieved": {k: achieved[k] for k in tgt}, "targets": {k: v for k, (v, _) in tgt.items()},

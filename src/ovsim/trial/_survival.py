@@ -54,6 +54,12 @@ class Hazard:
     gompertz_per_day: float
     valid: np.ndarray        # (P,)
 
+    def take(self, rows: np.ndarray) -> "Hazard":
+        """The hazards of patients ``rows`` (an index or boolean mask)."""
+        return Hazard(self.knots_day, self.eta[rows], self.exp_eta[rows], self.slope[rows], self.active[rows],
+                      self.at_knots[rows], self.tail_slope[rows], self.tail_free_day[rows], self.background_per_day,
+                      self.gompertz_per_day, self.valid[rows])
+
     def tumour(self, t_day: np.ndarray, per_patient: bool = False) -> np.ndarray:
         """Cumulative tumour hazard at ``t_day``: a common grid (G,) -> (P, G), or one time per patient (P,)."""
         t = np.asarray(t_day, dtype=float)
@@ -77,7 +83,8 @@ class Hazard:
             out[:, inside] = self.at_knots[:, j] + np.where(self.active[:, j], seg, 0.0)
         if not inside.all():
             tail_t = np.clip(np.minimum(t[~inside][None, :], self.tail_free_day[:, None]) - k[-1], 0.0, None)
-            out[:, ~inside] = self.at_knots[:, -1:] + self.exp_eta[:, -1:] * tail_t * _phi(self.tail_slope[:, None] * tail_t)
+            tail = self.exp_eta[:, -1:] * tail_t * _phi(self.tail_slope[:, None] * tail_t)
+            out[:, ~inside] = self.at_knots[:, -1:] + tail
         return out
 
     def background(self, t_day: np.ndarray) -> np.ndarray:
@@ -107,8 +114,8 @@ def hazard(course: BurdenCourse, ecog: np.ndarray, ldh_x_uln: np.ndarray, model:
     with np.errstate(over="ignore", invalid="ignore"):
         seg = np.where(course.active, np.exp(eta[:, :-1]) * dk * _phi(slope * dk), 0.0)
     at_knots = np.concatenate([np.zeros((len(course), 1)), np.cumsum(seg, axis=1)], axis=1)
-    return Hazard(course.knots_day, eta, np.exp(eta), slope, course.active, at_knots, model.beta_burden * course.tail_growth_per_day,
-                  course.tail_free_day, model.background_hazard_at_start_per_year() / _DAYS_PER_YEAR,
+    return Hazard(course.knots_day, eta, np.exp(eta), slope, course.active, at_knots,
+                  model.beta_burden * course.tail_growth_per_day, course.tail_free_day, model.background_hazard_at_start_per_year() / _DAYS_PER_YEAR,
                   model.background_gompertz_per_year / _DAYS_PER_YEAR, course.valid & np.isfinite(z))
 
 

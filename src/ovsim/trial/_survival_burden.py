@@ -91,7 +91,10 @@ def burden_course(time_day: np.ndarray, volume_cm3: np.ndarray, model: SurvivalM
 
     # extrapolation beyond the horizon: the growth rate of the last window, clipped; tumour-free stays so
     span = min(model.extrapolation_window_days, end)
-    g_tail = (log_b[:, -1] - _interp_rows(t, log_b, np.array([end - span]))[:, 0]) / span if span > 0 else 0.0 * log_b[:, -1]
+    if span > 0:
+        g_tail = (log_b[:, -1] - _interp_rows(t, log_b, np.array([end - span]))[:, 0]) / span
+    else:  # a single simulated time: nothing to extrapolate
+        g_tail = np.zeros(len(v))
     g_tail = np.clip(g_tail, model.extrapolation_growth_min_per_day, model.extrapolation_growth_max_per_day)
     g_tail = np.where(log_b[:, -1] > free, g_tail, 0.0)
 
@@ -106,7 +109,6 @@ def burden_course(time_day: np.ndarray, volume_cm3: np.ndarray, model: SurvivalM
     active = (lk[:, :-1] > free) | (lk[:, 1:] > free)
 
     last = lk[:, -1]
-    with np.errstate(divide="ignore"):
-        free_day = np.where(last <= free, knots[-1],
-                            np.where(g_tail >= 0, np.inf, knots[-1] + (free - last) / np.where(g_tail < 0, g_tail, -1.0)))
+    shrinking = np.where(g_tail < 0, g_tail, -1.0)
+    free_day = np.where(last <= free, knots[-1], np.where(g_tail >= 0, np.inf, knots[-1] + (free - last) / shrinking))
     return BurdenCourse(knots, lk, gk, active, g_tail, free_day, valid)

@@ -29,7 +29,7 @@ def mixture_survival(h: Hazard, weights: np.ndarray, months: np.ndarray) -> np.n
     """sum_i w_i S_i(t) on ``months`` (M,), with w normalised to 1; patients of weight 0 may be invalid."""
     w = _weights(h, weights)
     use = w > 0
-    s = np.exp(-_take(h, use).cumulative(np.asarray(months, dtype=float) * DAYS_PER_MONTH))
+    s = np.exp(-h.take(use).cumulative(np.asarray(months, dtype=float) * DAYS_PER_MONTH))
     return w[use] @ s
 
 
@@ -37,7 +37,7 @@ def mixture_median_months(h: Hazard, weights: np.ndarray, *, iterations: int = 6
     """Median (months) of the weighted mixture of the patients' survival curves (exact to ~1e-12 month)."""
     w = _weights(h, weights)
     use = w > 0
-    sub, w = _take(h, use), w[use]
+    sub, w = h.take(use), w[use]
 
     def mix(t_month: float) -> float:
         return float(w @ np.exp(-sub.cumulative(np.array([t_month * DAYS_PER_MONTH]))[:, 0]))
@@ -100,7 +100,3 @@ def _weights(h: Hazard, weights: np.ndarray) -> np.ndarray:
         raise ValueError("weights: a patient without a valid burden course or covariates has a weight > 0")
     return w / w.sum()
 
-
-def _take(h: Hazard, rows: np.ndarray) -> Hazard:
-    return Hazard(h.knots_day, h.eta[rows], h.exp_eta[rows], h.slope[rows], h.active[rows], h.at_knots[rows], h.tail_slope[rows],
-                  h.tail_free_day[rows], h.background_per_day, h.gompertz_per_day, h.valid[rows])

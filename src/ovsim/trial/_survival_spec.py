@@ -9,8 +9,8 @@ its log growth rate (1/day) over the last ``growth_window_days``; a patient whos
 current value and slope of a longitudinal marker as the hazard's covariates, the standard association of
 joint models (the value() and slope() functional forms of JMbayes2; a PSA-dependent hazard of death in
 Desmee et al. BMC Med Res Methodol 2017;17), on the tumour-size dynamics that predict survival under
-immunotherapy (Claret et al. Clin Cancer Res 2018;24:3292; Bruno et al. Clin Cancer Res 2020;26:1787). lambda0, beta_B and beta_G
-are calibrated to OPTiM's median OS in both arms and its hazard ratio (docs/calibration.md); every
+immunotherapy (Claret et al. Clin Cancer Res 2018;24:3292; Bruno et al. Clin Cancer Res 2020;26:1787).
+lambda0, beta_B and beta_G are calibrated to OPTiM's median OS in both arms and its hazard ratio (docs/calibration.md); every
 other value is cited or marked assumed, field by field below.
 """
 
