@@ -367,9 +367,8 @@ PATIENT_REQUIRED = {("patient",), ("patient", "id"), ("lesions",), ("lesions", "
 # (deleting the GM-CSF example's regimen falls back to T-VEC: a different but valid patient file)
 PATIENT_REQUIRED.discard(("regimen", "gmcsf"))
 
-SURVIVAL_MODEL = {"intercept_log_months": 2.9, "sigma": 0.9, "kg_reference_per_day": 0.005, "kg_floor_per_day": 1e-4,
-                  "beta_log_kg": -0.35, "baseline_reference_cm2": 10.0, "beta_log_baseline": -0.15,
-                  "beta_ecog1": -0.3, "beta_ldh_high": -0.6}
+SURVIVAL_MODEL = {"tumour_hazard_per_month": 0.02, "beta_burden": 0.05, "beta_growth_day": 30.0,
+                  "burden_reference_cm3": 10.0, "beta_ecog1": 0.647, "beta_ldh_high": 0.85}
 
 
 def scenario_bases() -> list[dict]:

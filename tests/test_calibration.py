@@ -63,7 +63,7 @@ def test_shipped_pool_loads_and_draws_reproducibly():
     assert abs(pool.weights.sum() - 1) < 1e-12 and pool.effective_sample_size > 30
     assert set(pool.population.patients.stage) == set(STAGES)
     model = calibrated_survival_model()
-    assert model.sigma > 0
+    assert model.tumour_hazard_per_month > 0 and model.beta_burden >= 0 and model.beta_growth_day >= 0
     mix = load_population_spec().stage_mix["gmcsf"]
     whole = draw_from_pool(pool, 40, 9, mix, "gmcsf")
     parts = [draw_from_pool(pool, 20, 9, mix, "gmcsf", start=s) for s in (0, 20)]

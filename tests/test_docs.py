@@ -60,26 +60,37 @@ def test_site_infiltration_table_matches_code():
         assert re.search(rf"^\| {site.value} \| {phi} \|", text, re.M), site
 
 
-def test_survival_link_documented_with_values():
-    from ovsim.trial import SurvivalModel
+def _trial_table_rows() -> dict[str, list[str]]:
+    rows = {}
+    for line in (REPO / "docs" / "trial.md").read_text().splitlines():
+        m = re.match(r"^\| `([a-z0-9_]+)` \|(.*)\|$", line)
+        if m:
+            rows[m.group(1)] = [c.strip() for c in m.group(2).split("|")]
+    return rows
 
-    rows = _table_rows()
+
+def test_survival_model_documented_with_values_units_and_sources():
+    from ovsim.trial import SurvivalModel
+    from ovsim.trial._survival_spec import CALIBRATED
+
+    rows = _trial_table_rows()
     for name, value in SurvivalModel().model_dump().items():
         assert name in rows, name
         assert float(rows[name][0]) == float(value), name
-        assert rows[name][-1], name
+        assert rows[name][1] and rows[name][-1], name  # units and source
+        assert ("calibrated to OPTiM median OS (both arms) and HR" in rows[name][-1]) == (name in CALIBRATED), name
 
 
 def test_calibrated_survival_values_in_docs_match_the_shipped_calibration():
     from ovsim.trial import calibrated_survival_model
 
     model = calibrated_survival_model()
-    text = (REPO / "docs" / "model.md").read_text()
-    for name in ("intercept_log_months", "sigma", "beta_log_kg"):
-        value = getattr(model, name)
-        assert f"calibrated value {value:.3f}" in text, name
-    cal = (REPO / "docs" / "calibration.md").read_text()
-    assert f"intercept {model.intercept_log_months:.3f}" in cal and f"sigma {model.sigma:.3f}" in cal
+    expected = (f"λ0 = {model.tumour_hazard_per_month:.4g} /month", f"β_B = {model.beta_burden:.4g}",
+                f"β_G = {model.beta_growth_day:.4g} day")
+    for doc in ("trial.md", "model.md"):
+        text = (REPO / "docs" / doc).read_text()
+        for value in expected:
+            assert value in text, (doc, value)
 
 
 def test_calibration_doc_shows_the_shipped_validation():

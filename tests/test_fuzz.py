@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 import fuzz_inputs as fz
 from conftest import REPO
-from ovsim.trial import SurvivalModel, censor, survival_months
+from ovsim.trial import SurvivalModel, burden_course, censor, death_months, hazard
 from ovsim.trial._endpoints import arm_endpoints, check_evaluable, comparisons, km_frames, trial_endpoints
 
 LONG = os.environ.get("OVSIM_FUZZ", "").lower() == "long"
@@ -133,11 +133,11 @@ def test_nan_survival_coefficients_are_refused_not_censored():
     no events and a durable response rate of 0.0, with exit code 0."""
     for value in (".nan", ".inf", "-.inf"):
         doc = fz.scenario_bases()[0]
-        text = fz._yaml_text(doc).replace("beta_log_kg: -0.35", f"beta_log_kg: {value}")
-        assert f"beta_log_kg: {value}" in text
-        case = fz.Case("scenario", f"beta_log_kg {value}",
+        text = fz._yaml_text(doc).replace("beta_growth_day: 30.0", f"beta_growth_day: {value}")
+        assert f"beta_growth_day: {value}" in text
+        case = fz.Case("scenario", f"beta_growth_day {value}",
                        ["trial", "{in}/scenario.yaml", "--patients", "3", "--no-report", "--out", "{out}"],
-                       {"scenario.yaml": text.encode()}, must_reject=True, file="scenario.yaml", field="beta_log_kg")
+                       {"scenario.yaml": text.encode()}, must_reject=True, file="scenario.yaml", field="beta_growth_day")
         outcome, found = fz.run_case(case)
         assert not found, found
 
@@ -183,18 +183,20 @@ def _model(**overrides):
     return SurvivalModel.model_construct(**values)  # bypass validation: the reader is the first line
 
 
-@pytest.mark.parametrize("name", ["intercept_log_months", "sigma", "beta_log_kg", "beta_ldh_high"])
+@pytest.mark.parametrize("name", ["tumour_hazard_per_month", "beta_burden", "beta_growth_day", "beta_ldh_high",
+                                  "background_hazard_per_year"])
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
 def test_survival_model_refuses_non_finite_coefficients(name, value):
+    course = burden_course(np.arange(0.0, 57.0, 28.0), np.full((1, 3), 10.0), SurvivalModel())
     with pytest.raises(ValueError, match=rf"survival\.model\.{name}: expected a finite number"):
-        survival_months(np.array([0.005]), np.array([10.0]), np.array([0]), np.array([0.8]), np.array([0.0]),
-                        _model(**{name: value}))
+        hazard(course, np.array([0]), np.array([0.8]), _model(**{name: value}))
 
 
-def test_survival_months_overflow_is_nan_not_a_time():
-    os_ = survival_months(np.array([0.005, np.nan]), np.array([10.0, 10.0]), np.array([0, 0]), np.array([0.8, 0.8]),
-                          np.array([0.0, 0.0]), _model(intercept_log_months=1e6))
-    assert np.isnan(os_).all()
+def test_survival_overflow_is_a_death_not_a_nan_and_invalid_input_is_nan():
+    course = burden_course(np.arange(0.0, 57.0, 28.0), np.array([[10.0] * 3, [np.nan] * 3]), SurvivalModel())
+    h = hazard(course, np.array([0, 0]), np.array([0.8, 0.8]), _model(tumour_hazard_per_month=1e300))
+    t = death_months(h, np.array([0.5, 0.5]))
+    assert 0 < t[0] < 1e-6 and np.isnan(t[1])
 
 
 def _patients(n=4, **overrides):

@@ -46,7 +46,7 @@ arms:
   gmcsf: {n: 2, regimen: {gmcsf: {days_on: 14, cycle_days: 28}}}
 assessment: {every_days: 28, horizon_days: 56}
 survival:
-  model: {intercept_log_months: 2.9, sigma: 0.9, beta_log_kg: -0.35}
+  model: {tumour_hazard_per_month: 0.02, beta_burden: 0.05, beta_growth_day: 30.0}
 """
 
 LAUGHS = ("[&a [lol, lol, lol, lol, lol, lol, lol, lol, lol], &b [*a, *a, *a, *a, *a, *a, *a, *a, *a], "
@@ -282,11 +282,11 @@ def test_divisors_are_derived_from_the_model():
 
 
 @pytest.mark.parametrize("old, new, words", [
-    ("beta_log_kg: -0.35", "beta_log_kg: .nan", ("survival.model.beta_log_kg", "finite number")),
-    ("beta_log_kg: -0.35", "beta_log_kg: -.inf", ("survival.model.beta_log_kg", "finite number")),
-    ("sigma: 0.9", "sigma: 1e308", ("survival.model.sigma", "less than or equal")),
-    ("intercept_log_months: 2.9", "intercept_log_months: true", ("survival.model.intercept_log_months",
-                                                                  "valid number")),
+    ("beta_growth_day: 30.0", "beta_growth_day: .nan", ("survival.model.beta_growth_day", "finite number")),
+    ("beta_growth_day: 30.0", "beta_growth_day: -.inf", ("survival.model.beta_growth_day", "finite number")),
+    ("beta_burden: 0.05", "beta_burden: 1e308", ("survival.model.beta_burden", "less than or equal")),
+    ("tumour_hazard_per_month: 0.02", "tumour_hazard_per_month: true", ("survival.model.tumour_hazard_per_month",
+                                                                        "valid number")),
     ("horizon_days: 56}", "horizon_days: 1e7}", ("assessment.horizon_days", "less than or equal")),
     ("every_days: 28,", "every_days: 1e-6,", ("assessment.every_days", "at most 100,000 assessment times")),
     ("n: 4,", "n: true,", ("arms.tvec.n", "valid integer")),

@@ -1,4 +1,4 @@
-"""Virtual trials: scenario files, measurement, the survival link, and a small trial end to end."""
+"""Virtual trials: scenario files, measurement, the descriptive growth rate, and a small trial end to end."""
 
 from __future__ import annotations
 
@@ -10,17 +10,13 @@ import pytest
 
 from ovsim.assess import measure, measurement_normals
 from ovsim.trial import (
-    SurvivalModel,
-    censor,
     draw_arms,
     fit_growth_rate,
     kaplan_meier,
     load_scenario,
     rate_of,
     run_trial,
-    survival_months,
 )
-from ovsim.trial._survival import survival_draws
 
 RATE_KEYS = {"value", "ci95", "events", "n"}
 ARM_KEYS = {
@@ -58,7 +54,7 @@ def test_arm_sizes_split_in_proportion():
     ("name: x\narms: {a: {n: 0, regimen: {}}}\n", "arms.a.n"),
     ("name: x\narms: {a: {n: 3, regimen: {tvec: weekly}}}\n", "arms.a.regimen.tvec"),
     ("name: x\narms: {a: {n: 3, regimen: {}}}\nassessment: {criterion: who}\n", "assessment.criterion"),
-    ("name: x\narms: {a: {n: 3, regimen: {}}}\nsurvival: {model: {sigma: -1}}\n", "survival.model.sigma"),
+    ("name: x\narms: {a: {n: 3, regimen: {}}}\nsurvival: {model: {beta_burden: -1}}\n", "survival.model.beta_burden"),
     ("name: x\narms: {a: {n: 3, regimen: {}}}\ndesing: paired\n", "desing"),
     ("name: x\narms: {}\n", "arms"),
     ("- just a list\n", "top level"),
@@ -100,7 +96,7 @@ def test_measurement_noise_detection_and_streams():
     assert np.isnan(off.longest_cm[:, 1]).all() and not np.isnan(off.longest_cm[:, 0]).any()
 
 
-# --- survival link ---------------------------------------------------------------------------------
+# --- descriptive growth rate (survival itself: tests/test_survival*.py) ------------------------------
 
 def test_stein_fit_recovers_known_rates():
     t = np.arange(0.0, 729.0, 28.0)
@@ -110,24 +106,13 @@ def test_stein_fit_recovers_known_rates():
     for (ks0, kg0), g, s in zip(truth, kg, ks):
         assert abs(g / kg0 - 1) < 0.05
         assert abs(s - ks0) < 0.05 * ks0 + 2e-3
-    # a sustained complete response gets the floor; a missing baseline gives NaN, not a number
+    # a sustained complete response gets the floor; a missing baseline, or a single assessment (death
+    # before the second), gives NaN, not a number
     cr = np.where(t > 100, 0.0, np.exp(-0.02 * t))[None, :]
     assert fit_growth_rate(t, cr, np.ones(1), 1e-4)[0][0] == pytest.approx(1e-4)
     assert np.isnan(fit_growth_rate(t, cr, np.zeros(1))[0][0])
-
-
-def test_survival_model_direction_and_censoring():
-    m = SurvivalModel()
-    z = np.zeros(3)
-    os_ = survival_months(np.array([0.001, 0.005, 0.02]), np.full(3, 10.0), z, np.full(3, 0.8), z, m)
-    assert os_[0] > os_[1] > os_[2] and os_[1] == pytest.approx(np.exp(m.intercept_log_months))
-    worse = survival_months(np.full(2, 0.005), np.full(2, 10.0), np.array([0, 1]), np.array([0.8, 1.2]), np.zeros(2), m)
-    assert worse[1] < worse[0]
-    t, e = censor(np.array([10.0, 100.0, 70.0]), np.array([0.5, 0.5, 0.0]), 60.0, 24.0)
-    assert t.tolist() == [10.0, 72.0, 70.0] and e.tolist() == [True, False, True]
-    a, _ = survival_draws(4, np.array([3, 9]))
-    b, _ = survival_draws(4, np.array([9]))
-    assert a[1] == b[0]
+    once = np.where(t > 0, np.nan, 1.0)[None, :]
+    assert np.isnan(fit_growth_rate(t, once, np.ones(1))[0][0])
 
 
 # --- a small trial end to end ----------------------------------------------------------------------

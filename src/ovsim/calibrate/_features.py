@@ -13,9 +13,12 @@ import pandas as pd
 
 from ..model import DAYS_PER_MONTH
 from ..population import Population
-from ..trial import TrialScenario, assess_arms, simulate_arms
+from ..trial import TrialScenario, assess_arms, simulate_arms, total_volume_cm3
 
 LESION_CATEGORIES = ("injected", "uninjected_nonvisceral", "uninjected_visceral")
+VOLUME_COLUMN = "{arm}_log10_volume_cm3_day{day:g}"
+"""Column of a patient's true total tumour volume (log10 cm^3, float32) on an arm at a simulated day."""
+_LOG10_FLOOR = -30.0  # log10 cm^3 stored for a volume of 0 (far below any tumour-free threshold)
 
 
 def replicate_seed(seed: int, replicate: int) -> int:
@@ -28,7 +31,8 @@ def pool_outcomes(
     workers: int = 1, progress: bool = False,
 ) -> pd.DataFrame:
     """One row per plausible patient (pool order): stage, covariates, and per arm the mean durable /
-    objective / complete response, mean log KG, baseline burden; for the first arm the mean share
+    objective / complete response and the true total tumour volume at every simulated day (noise-free, so
+    not replicated; :func:`volume_course` reads it back); for the first arm the mean share
     responding by ``ttr_months`` and per lesion category the mean lesions, >= 50% decreases and
     complete resolutions. ``ok`` is False if any arm or replicate failed for the patient."""
     populations = {arm: pool for arm in scenario.arms}
@@ -43,7 +47,8 @@ def pool_outcomes(
     def add(key: str, values: np.ndarray) -> None:
         sums[key] = sums.get(key, 0.0) + np.nan_to_num(np.asarray(values, dtype=float))
 
-    floor = scenario.survival.survival_model().kg_floor_per_day
+    for arm in scenario.arms:
+        out = pd.concat([out, volume_columns(arm, results[arm])], axis=1)
     for r in range(replicates):
         tables = assess_arms(scenario, replicate_seed(seed, r), populations, results)
         pts, les = tables["patients"], tables["lesions"]
@@ -52,8 +57,6 @@ def pool_outcomes(
             ok &= p["ok"].to_numpy(dtype=bool)
             for col in ("durable_response", "objective_response", "complete_response"):
                 add(f"{arm}_{col}", p[col].to_numpy(dtype=float))
-            add(f"{arm}_log_kg", np.log(np.maximum(p["kg_per_day"].to_numpy(dtype=float), floor)))
-            add(f"{arm}_baseline_cm2", p["baseline_burden_cm2"].to_numpy(dtype=float))
             if arm == first:
                 early = p["objective_response"].to_numpy(dtype=bool) & (
                     p["time_to_response_days"].to_numpy(dtype=float) <= ttr_months * DAYS_PER_MONTH + 1e-9)
@@ -70,3 +73,28 @@ def pool_outcomes(
     out.attrs["replicates"] = replicates
     out.attrs["arms"] = list(scenario.arms)
     return out
+
+
+def volume_columns(arm: str, result) -> pd.DataFrame:
+    """The true total tumour volume of each simulated patient (rows) at each simulated day (columns,
+    ``VOLUME_COLUMN``), log10 cm^3 as float32 (NaN for a failed simulation)."""
+    ds = result.trajectories
+    t = np.asarray(ds["time_day"].values, dtype=float)
+    ok = np.array(result.status["ok"], dtype=bool)
+    d = np.asarray(ds["longest_diameter_cm"].values, dtype=float)
+    v = total_volume_cm3(np.where(ok[:, None, None], d, np.nan), np.asarray(ds["has_lesion"].values, dtype=bool))
+    with np.errstate(divide="ignore"):
+        logv = np.where(np.isfinite(v), np.maximum(np.log10(v), _LOG10_FLOOR), np.nan).astype(np.float32)
+    return pd.DataFrame({VOLUME_COLUMN.format(arm=arm, day=day): logv[:, k] for k, day in enumerate(t)})
+
+
+def volume_course(out: pd.DataFrame, arm: str) -> tuple[np.ndarray, np.ndarray]:
+    """(days (T,), total volume cm^3 (P, T)) of ``arm`` from :func:`pool_outcomes`' columns."""
+    prefix = VOLUME_COLUMN.format(arm=arm, day=0).rsplit("day", 1)[0] + "day"
+    cols = [c for c in out.columns if c.startswith(prefix) and c[len(prefix):].replace(".", "", 1).isdigit()]
+    if not cols:
+        raise ValueError(f"outcomes: expected the {arm} arm's volume columns ({prefix}<day>)")
+    days = np.array([float(c[len(prefix):]) for c in cols])
+    order = np.argsort(days)
+    logv = out[[cols[i] for i in order]].to_numpy(dtype=float)
+    return days[order], np.where(logv <= _LOG10_FLOOR, 0.0, 10.0 ** logv)

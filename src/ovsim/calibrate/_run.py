@@ -18,14 +18,15 @@ from ..population import WeightedPool, calibrated_pool_path
 from ..population._selection import Weights
 from ..trial import SurvivalModel, TrialScenario, load_scenario, published_targets
 from ._features import pool_outcomes
-from ._fit import fit_survival, fit_weights
+from ._fit import arm_weights, fit_weights
 from ._plausible import plausible_pool
+from ._survival_fit import fit_survival
 from ._spec import CalibrationSpec, load_calibration_spec
 
 
 @dataclass(frozen=True, eq=False)
 class Calibration:
-    """A calibrated virtual population: the weighted pool, the fitted survival link and the diagnostics."""
+    """A calibrated virtual population: the weighted pool, the fitted joint survival model and the diagnostics."""
 
     pool: WeightedPool
     survival_model: SurvivalModel
@@ -98,15 +99,16 @@ def calibrate(
     workers: int = 1,
     progress: bool = False,
 ) -> Calibration:
-    """Calibrate the virtual population (and the survival link) to the OPTiM targets."""
+    """Calibrate the virtual population (and the joint survival model) to the OPTiM targets."""
     spec = spec or load_calibration_spec()
     if seed is not None or patients is not None:
         spec = spec.model_copy(update={"plausible": spec.plausible.model_copy(update={
             **({"seed": int(seed)} if seed is not None else {}),
             **({"patients": int(patients)} if patients is not None else {})})})
     base = scenario or load_scenario()
+    start_model = SurvivalModel()  # deaths end the assessments while simulating; the fit starts from it too
     sc = base.model_copy(update={"design": "paired", "survival": base.survival.model_copy(
-        update={"model": SurvivalModel()})})
+        update={"model": start_model})})
     targets = published_targets()["targets"]
     started = time.perf_counter()
     pool = plausible_pool(spec)
@@ -114,8 +116,11 @@ def calibrate(
     out = pool_outcomes(pool, sc, spec.plausible.seed, spec.assessment_replicates, ttr_months=ttr,
                         workers=workers, progress=progress)
     weights, full = fit_weights(out, targets, spec)
-    survival, fit = fit_survival(out, full, targets, spec, SurvivalModel(), sc.survival.follow_up_months,
-                                 sc.survival.accrual_months)
+    arms, sizes = list(sc.arms), base.arm_sizes()
+    allocation = sizes[arms[0]] / (sizes[arms[0]] + sizes[arms[-1]])  # the trial's, e.g. OPTiM's 2:1
+    survival, fit = fit_survival(out, arm_weights(out, full, spec), targets, start_model, sc.survival.follow_up_months,
+                                 sc.survival.accrual_months, allocation_first=allocation, fit=spec.survival.fit,
+                                 mc_patients=len(arms) * spec.survival.mc_patients_per_arm, seed=spec.plausible.seed)
     provenance = {
         "ovsim_version": __version__, "seed": spec.plausible.seed, "plausible_patients": spec.plausible.patients,
         "replicates": spec.assessment_replicates, "failed_plausible_patients": int((~out["ok"]).sum()),

@@ -41,8 +41,11 @@ class Tolerance(_Strict):
 
 
 class SurvivalFit(_Strict):
-    fit: list[Literal["intercept_log_months", "sigma", "beta_log_kg"]] = Field(max_length=3)
-    mc_patients_per_arm: Integer = Field(20000, ge=100, le=MAX_PATIENTS)
+    """The joint survival model's coefficients fitted to the survival targets (at most three: there are three
+    targets) and the size of the Monte Carlo trial that checks the fitted hazard ratio (0: no check)."""
+
+    fit: list[Literal["tumour_hazard_per_month", "beta_burden", "beta_growth_day"]] = Field(max_length=3)
+    mc_patients_per_arm: Integer = Field(20000, ge=0, le=MAX_PATIENTS)
 
     @model_validator(mode="after")
     def _unique(self) -> "SurvivalFit":

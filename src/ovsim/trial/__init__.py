@@ -1,8 +1,8 @@
 """Virtual trials: scenario files, the trial run, endpoints and their statistics.
 
 ``run_trial(load_scenario())`` runs the reference OPTiM trial: each arm's virtual patients are
-simulated on its regimen, measured and assessed (``ovsim.assess``), given a survival time from
-their tumour dynamics, and summarised into endpoints with exact intervals, Kaplan-Meier and Cox
+simulated on its regimen, measured and assessed (``ovsim.assess``), given a survival time by a
+joint model of their tumour burden and death, and summarised into endpoints with exact intervals, Kaplan-Meier and Cox
 statistics, by arm and by stage.
 """
 
@@ -21,10 +21,14 @@ from ._stats_survival import (
     landmark_survival,
     logrank,
 )
-from ._survival import censor, fit_growth_rate, survival_months
+from ._stein import fit_growth_rate
+from ._survival import Hazard, censor, death_months, hazard, survival_draws, survival_function
+from ._survival_burden import BurdenCourse, burden_course, total_volume_cm3
 from ._survival_spec import SurvivalModel, calibrated_survival_model
 
 __all__ = [
+    "BurdenCourse",
+    "Hazard",
     "Comparison",
     "CoxFit",
     "KaplanMeier",
@@ -38,11 +42,14 @@ __all__ = [
     "TrialScenario",
     "arm_endpoints",
     "assess_arms",
+    "burden_course",
     "censor",
     "cox_ph",
+    "death_months",
     "draw_arms",
     "fisher_exact",
     "fit_growth_rate",
+    "hazard",
     "hazard_ratio",
     "kaplan_meier",
     "landmark_survival",
@@ -57,6 +64,8 @@ __all__ = [
     "relative_risk",
     "run_trial",
     "simulate_arms",
-    "survival_months",
+    "survival_draws",
+    "survival_function",
+    "total_volume_cm3",
     "trial_endpoints",
 ]

@@ -34,7 +34,9 @@ from ._adverse import adverse_event_table
 from ._endpoints import km_frames, trial_endpoints
 from ._result import TrialResult
 from ._scenario import TrialScenario, load_scenario
-from ._survival import censor, fit_growth_rate, survival_draws, survival_months
+from ._stein import fit_growth_rate
+from ._survival import censor, death_months, hazard, survival_draws
+from ._survival_burden import burden_course, total_volume_cm3
 
 _RESPONSE_NAMES = np.array(["CR", "PR", "SD", "PD", "NE"])
 
@@ -237,21 +239,21 @@ def assess_arm(sc: TrialScenario, seed: int, arm: str, pop: Population, res: Any
     normals = measurement_normals(seed, index, len(t), d.shape[2])
     d = np.where(ok[:, None, None], d, 0.0)  # failed lanes: never measured (flagged via ok)
 
-    # tumour growth rate from the full measured course, then survival
-    full = measure(t, d, exists, site, injected, normals, cv=a.measurement_cv, detection_limit_cm=a.detection_limit_cm,
-                   assessed=np.repeat(ok[:, None], len(t), axis=1))
-    who = CRITERIA["modified_who"](full)
-    kg, ks = fit_growth_rate(t, who.burden, who.baseline_burden, model.kg_floor_per_day)
-    eps, u = survival_draws(seed, index)
-    os_true = survival_months(kg, who.baseline_burden, p["ecog"].to_numpy(), p["ldh_x_uln"].to_numpy(), eps, model)
-    os_obs, os_event = censor(os_true, u, sc.survival.follow_up_months, sc.survival.accrual_months)
-    ok &= np.isfinite(os_obs) & who.evaluable
+    # survival: the joint model on the true (noise-free) total tumour volume of every lesion (docs/trial.md)
+    course = burden_course(t, total_volume_cm3(np.where(ok[:, None, None], d, np.nan), exists), model)
+    u_death, u_accrual = survival_draws(seed, index)
+    os_true = death_months(hazard(course, p["ecog"].to_numpy(), p["ldh_x_uln"].to_numpy(), model), u_death)
+    os_obs, os_event = censor(os_true, u_accrual, sc.survival.follow_up_months, sc.survival.accrual_months)
+    ok &= np.isfinite(os_obs)
 
-    # assessments end at death
+    # assessments end at death; the Stein growth-rate constant (descriptive) from the assessments while alive
     alive = t[None, :] <= np.where(np.isfinite(os_true), os_true, 0.0)[:, None] * DAYS_PER_MONTH
     meas = measure(t, d, exists, site, injected, normals, cv=a.measurement_cv,
                    detection_limit_cm=a.detection_limit_cm, assessed=ok[:, None] & alive)
     tables = {name: fn(meas) for name, fn in CRITERIA.items()}
+    who = tables["modified_who"]
+    ok &= who.evaluable
+    kg, ks = fit_growth_rate(t, who.burden, who.baseline_burden)
     primary = tables[a.criterion]
     out = response_outcomes(primary, durable_months=a.durable_months, onset_within_months=a.onset_within_months)
 

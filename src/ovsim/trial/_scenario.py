@@ -84,7 +84,7 @@ class FollowUpSpec(_Strict):
     model: SurvivalModel | Literal["calibrated"] = SurvivalModel()
 
     def survival_model(self) -> SurvivalModel:
-        """The survival link: the given coefficients, or the shipped calibrated ones (``calibrated``)."""
+        """The joint survival model: the given coefficients, or the shipped calibrated ones (``calibrated``)."""
         if self.model == "calibrated":
             return calibrated_survival_model()
         return self.model
