@@ -65,7 +65,7 @@ class WeightedPool:
             return self
         m = self.n_members
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < m:
-            expected = f"0..{m - 1}" if m else "null (no ensemble member ships)"
+            expected = f"0..{m - 1}" if m else "null"
             raise ValueError(f"calibration_member: expected {expected} (the shipped calibration has {m} members; "
                              f"got {k!r})")
         return WeightedPool(self.population, self.members[int(k)], {**self.provenance, "calibration_member": int(k)})

@@ -3,12 +3,17 @@
 ``run_trial(load_scenario())`` runs the reference OPTiM trial: each arm's virtual patients are
 simulated on its regimen, measured and assessed (``ovsim.assess``), given a survival time from
 their tumour dynamics, and summarised into endpoints with exact intervals, Kaplan-Meier and Cox
-statistics, by arm and by stage.
+statistics, by arm and by subgroup (stage, EU indication, HSV-1 serostatus). Every endpoint is marked
+a "calibration target" or a "prediction" (``endpoints.json -> roles``, :func:`endpoint_roles`);
+:func:`prediction_table` gives the predictions' intervals over many runs (:func:`prediction_runs`).
 """
 
-from ._endpoints import LANDMARK_MONTHS, STAGE_GROUPS, arm_endpoints, trial_endpoints
+from ._endpoints import BOR_CATEGORIES, LANDMARK_MONTHS, STAGE_GROUPS, arm_endpoints, trial_endpoints
+from ._prediction_runs import PREDICTION_SEED_BASE, RESERVED_SEEDS, ensemble_members, prediction_runs, prediction_seeds
+from ._predictions import endpoint_value, prediction_table, predictions_markdown
 from ._result import TrialResult, published_targets
 from ._run import assess_arms, draw_arms, reference_output_dir, run_trial, simulate_arms
+from ._roles import PREDICTION, TARGET, endpoint_paths, endpoint_roles, scenario_targets, target_paths
 from ._scenario import TrialScenario, load_scenario
 from ._stats_binomial import Comparison, Rate, fisher_exact, odds_ratio, rate, rate_difference, rate_of, relative_risk
 from ._stats_survival import (
@@ -21,26 +26,38 @@ from ._stats_survival import (
     landmark_survival,
     logrank,
 )
+from ._subgroups import EU_INDICATION, SUBGROUP_FAMILIES
 from ._survival import censor, fit_growth_rate, survival_months
 from ._survival_spec import SurvivalModel, calibrated_survival_model
 
 __all__ = [
+    "BOR_CATEGORIES",
     "Comparison",
     "CoxFit",
+    "EU_INDICATION",
     "KaplanMeier",
     "LANDMARK_MONTHS",
     "LogRank",
+    "PREDICTION",
+    "PREDICTION_SEED_BASE",
+    "RESERVED_SEEDS",
     "Rate",
     "STAGE_GROUPS",
+    "SUBGROUP_FAMILIES",
     "SurvivalModel",
-    "calibrated_survival_model",
+    "TARGET",
     "TrialResult",
     "TrialScenario",
     "arm_endpoints",
     "assess_arms",
+    "calibrated_survival_model",
     "censor",
     "cox_ph",
     "draw_arms",
+    "endpoint_paths",
+    "endpoint_roles",
+    "endpoint_value",
+    "ensemble_members",
     "fisher_exact",
     "fit_growth_rate",
     "hazard_ratio",
@@ -49,6 +66,10 @@ __all__ = [
     "load_scenario",
     "logrank",
     "odds_ratio",
+    "prediction_runs",
+    "prediction_seeds",
+    "prediction_table",
+    "predictions_markdown",
     "published_targets",
     "rate",
     "rate_difference",
@@ -56,7 +77,9 @@ __all__ = [
     "reference_output_dir",
     "relative_risk",
     "run_trial",
+    "scenario_targets",
     "simulate_arms",
     "survival_months",
+    "target_paths",
     "trial_endpoints",
 ]

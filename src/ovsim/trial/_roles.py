@@ -131,10 +131,10 @@ def unmatched_targets(doc: Mapping[str, Any], targets_file: Mapping[str, Any] | 
     so a non-empty list means a target the roles would miss (a new kind of target, or a renamed endpoint)."""
     names = target_paths(targets_file, list((doc.get("arms") or {}).keys()))
     paths = set(endpoint_paths(doc))
-    listed = [f"targets.{k}" for k, v in _block(targets_file, "targets").items() if isinstance(v, Mapping)]
-    covered = {name for path, name in names.items() if path in paths}
-    return [t for t in listed if not any(c == t or c.startswith(t + ".") for c in covered)] + \
-        [name for path, name in names.items() if path not in paths]
+    named = {name.split(".")[1] for name in names.values() if name.startswith("targets.")}
+    no_rule = [f"targets.{k}" for k, v in _block(targets_file, "targets").items() if isinstance(v, Mapping)
+               and k not in named]
+    return no_rule + [name for path, name in names.items() if path not in paths]
 
 
 def role_of(roles: Mapping[str, str] | None, path: str) -> str | None:
