@@ -27,8 +27,9 @@ def _runs_text(predictions: pd.DataFrame) -> str:
     return f"interval over {n} calibration draws \u00d7 trial sampling"
 
 
-def predictions_section(endpoints: dict, predictions: pd.DataFrame | None = None) -> str:
-    """The section body (HTML): the predicted quantities, then the calibration targets for reference."""
+def predictions_section(endpoints: dict, predictions: pd.DataFrame | None = None, published: dict | None = None) -> str:
+    """The section body (HTML): the predicted quantities, then the calibration targets for reference (beside
+    ``published``, the targets file or its ``targets:`` block, when this trial computes no table of its own)."""
     from ..trial._predictions import prediction_sections, prediction_table
 
     if predictions is not None and len(predictions):
@@ -44,7 +45,7 @@ def predictions_section(endpoints: dict, predictions: pd.DataFrame | None = None
                  "no interval). Their interval over calibration draws \u00d7 trial sampling is in "
                  "docs/predictions.md (tools/predictions_doc.py), or here when the trial result carries it "
                  "(TrialResult.extra[\"predictions\"]).")
-        frame = prediction_table([endpoints])
+        frame = prediction_table([endpoints], published or None)
     parts = [f'<p class="note">{esc(intro)}</p>']
     for title, header, rows in prediction_sections(frame):
         parts.append(f"<h3>{esc(title)}</h3>" + table(header, [[esc(c) for c in row] for row in rows], "predictions"))

@@ -31,7 +31,7 @@ from ._trial_plots_survival import targets_block
 from ._trial_predictions import predictions_section
 from ._trial_roles import roles_note
 from ._trial_safety import safety_section
-from ._trial_subgroups import bor_table, family_table
+from ._trial_subgroups import bor_table, family_table, lesion_table
 from ._trial_style import DASH, arm_list, ci_pair, num
 from ._supply_plots import plot_supply_forecast
 from ._trial_supply import supply_section
@@ -41,7 +41,6 @@ from ._trial_tables import (
     endpoints_table,
     esc,
     frame_table,
-    lesion_table,
     mapping_table,
     number,
     pct,
@@ -323,7 +322,7 @@ def render_trial_report(*, endpoints: dict, patients: pd.DataFrame, assessments:
                       + family_table(endpoints, subgroup_comparisons, arms, "serostatus", "HSV-1 serostatus")
                       + "<h3>Lesion-level response</h3>" + lesion_table(endpoints, published, lesions, arms)
                       + note),
-        "predictions": predictions_section(endpoints, predictions),
+        "predictions": predictions_section(endpoints, predictions, published),
         "figures": "".join(_figure(k, t, esc(c), draw(k), figure_format) for k, t, c in figures),
         "failed": _failed(endpoints, patients, arms),
         "provenance": mapping_table(_provenance(endpoints)),

@@ -1,10 +1,14 @@
-"""Tables of the report for the endpoints added with the roles: best overall response shares, subgroup families
-(EU indication, HSV-1 serostatus), each with its role column."""
+"""Tables of the report with a role column: best overall response shares, subgroup families (EU indication,
+HSV-1 serostatus) and lesion-level response beside OPTiM's published shares."""
 
 from __future__ import annotations
 
+import pandas as pd
+
+from ._trial_plots_survival import targets_block
 from ._trial_roles import roles_of, with_role_column
-from ._trial_tables import comparison_cell, esc, rate_cell, table, value_cell
+from ._trial_style import LESION_CATEGORIES, LESION_NAMES
+from ._trial_tables import comparison_cell, esc, pct, rate_cell, table, value_cell
 
 BOR = (("CR", "complete response"), ("PR", "partial response"), ("SD", "stable disease"),
        ("PD", "progressive disease"), ("NE", "not evaluable"))
@@ -48,3 +52,38 @@ def family_table(endpoints: dict, subgroup_comparisons: dict | None, arms: list[
               "HR OS"]
     header, rows = with_role_column(header, rows, roles, paths)
     return table(header, rows, "subgroups")
+
+
+_LESION_ROLE_LABELS = {"decrease_ge_50pct": "\u2265 50% decrease", "complete_resolution": "complete resolution",
+                       "median_time_to_decrease_50pct_months": "time to \u2265 50% decrease"}
+
+
+def lesion_table(endpoints: dict, published: dict, lesions: pd.DataFrame, arms: list[str]) -> str:
+    """Lesion-level response by category: simulated per arm (95% CI) beside OPTiM's published shares."""
+    pub = targets_block(published)
+    header, rows, paths = ["Lesion category"], [], []
+    timed = any("median_time_to_decrease_50pct_months" in (((endpoints.get("arms") or {}).get(a) or {}).get(
+        "lesion_level") or {}).get(c, {}) for a in arms for c in LESION_CATEGORIES)
+    for arm in arms:
+        header += [f"{arm}: lesions", f"{arm}: \u2265 50% decrease", f"{arm}: complete resolution"]
+        header += [f"{arm}: median months to \u2265 50% decrease"] if timed else []
+    pub_arms = [a for a in arms if isinstance(pub.get(f"lesion_level_{a}_arm"), dict)]
+    for arm in pub_arms:
+        header += [f"OPTiM {arm}: lesions", f"OPTiM {arm}: \u2265 50% decrease", f"OPTiM {arm}: complete resolution"]
+    for cat in LESION_CATEGORIES:
+        row = [esc(LESION_NAMES[cat])]
+        for arm in arms:
+            level = (((endpoints.get("arms") or {}).get(arm) or {}).get("lesion_level") or {}).get(cat) or {}
+            count = (level.get("decrease_ge_50pct") or {}).get("n")   # the endpoint's denominator, else all rows
+            if count is None:
+                count = int(((lesions["arm"] == arm) & (lesions["category"] == cat)).sum()) if len(lesions) else 0
+            row += [esc(count), rate_cell(level.get("decrease_ge_50pct")), rate_cell(level.get("complete_resolution"))]
+            row += [value_cell(level.get("median_time_to_decrease_50pct_months"), "months")] if timed else []
+        for arm in pub_arms:
+            p = pub[f"lesion_level_{arm}_arm"].get(cat) or {}
+            row += [esc(p.get("n_lesions")), pct(p.get("decrease_ge_50pct")), pct(p.get("complete_resolution"))]
+        rows.append(row)
+        paths.append([(f"{a} {label}", f"arms.{a}.lesion_level.{cat}.{k}") for a in arms
+                      for k, label in _LESION_ROLE_LABELS.items()])
+    header, rows = with_role_column(header, rows, roles_of(endpoints), paths)
+    return table(header, rows, "lesions")
