@@ -29,3 +29,7 @@ clean:
 .PHONY: fuzz
 fuzz: $(STAMP)   # long input fuzz: 200 cases per surface (6 surfaces), counts in results/fuzz/ (docs/reliability.md)
 	OVSIM_FUZZ=long $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_fuzz.py -k fuzz_surface
+
+.PHONY: predictions
+predictions: $(STAMP)   # docs/predictions.md: 20 OPTiM-size trials (seeds 4001-4020), every uncalibrated quantity with its interval (20x the time of `make run`)
+	$(BIN)/python tools/predictions_doc.py --runs 20 --workers 2

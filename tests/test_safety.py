@@ -103,6 +103,8 @@ def test_trial_reports_adverse_events_and_efficacy_is_unchanged_by_them():
     table = e1.pop("adverse_events")
     for doc in (e1, e2):
         doc.pop("provenance")
+    roles = e1.pop("roles")                          # the adverse events' roles aside, the same roles
+    assert {k: v for k, v in roles.items() if not k.startswith("adverse_events.")} == e2.pop("roles")
     assert e1 == e2
     assert table["gmcsf"] is None and set(table["tvec"]) == set(MODEL.events)
     row = table["tvec"]["fatigue"]

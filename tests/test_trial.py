@@ -24,6 +24,7 @@ ARM_KEYS = {
     "median_time_to_response_months", "median_time_to_complete_response_months",
     "median_overall_survival_months", "overall_survival_at_months",
     "progression_before_response_among_durable_responders", "lesion_level",
+    "progression_before_response_among_objective_responders", "best_overall_response",
 }
 
 
@@ -133,14 +134,42 @@ def test_endpoints_have_the_documented_shape(small):
             assert set(arm[key]) == RATE_KEYS
         assert set(arm["overall_survival_at_months"]) == {"12", "24", "36", "48"}
         assert set(arm["lesion_level"]) == {"injected", "uninjected_nonvisceral", "uninjected_visceral"}
+        assert set(arm["best_overall_response"]) == {"CR", "PR", "SD", "PD", "NE"}
+        assert sum(r["value"] for r in arm["best_overall_response"].values()) == pytest.approx(1.0)
         for cat in arm["lesion_level"].values():
-            assert set(cat) == {"decrease_ge_50pct", "complete_resolution"}
+            assert set(cat) == {"decrease_ge_50pct", "complete_resolution", "median_time_to_decrease_50pct_months"}
             assert set(cat["complete_resolution"]) == RATE_KEYS
     assert {"value", "ci95"} <= set(e["comparisons"]["hazard_ratio_os"])
     assert set(e["subgroups"]["stage"]) == {"IIIB/IIIC", "IVM1a", "IVM1b", "IVM1c"}
     for grp in e["subgroups"]["stage"].values():
         assert set(grp) == {"tvec", "gmcsf"} and set(grp["tvec"]) == ARM_KEYS
+    assert set(e["subgroups"]) == {"stage", "eu_indication", "serostatus"}
+    assert set(e["subgroups"]["eu_indication"]) == {"IIIB/IIIC/IVM1a", "IVM1b/IVM1c"}
+    assert set(e["subgroups"]["serostatus"]) == {"seropositive", "seronegative"}
     json.dumps(e)  # valid JSON, no NaN objects
+
+
+def test_every_endpoint_of_a_trial_has_a_role(small):
+    from ovsim.trial import PREDICTION, TARGET, endpoint_paths, scenario_targets
+    from ovsim.trial._roles import unmatched_targets
+
+    e = small.endpoints
+    paths = endpoint_paths(e)
+    assert list(e["roles"]) == paths and len(paths) > 300
+    assert set(e["roles"].values()) == {TARGET, PREDICTION}
+    assert unmatched_targets(e, scenario_targets("optim")) == []   # every target names an endpoint of the trial
+    roles = e["roles"]
+    assert roles["arms.tvec.durable_response_rate"] == TARGET and roles["comparisons.hazard_ratio_os"] == TARGET
+    assert roles["subgroups.eu_indication.IIIB/IIIC/IVM1a.gmcsf.durable_response_rate"] == TARGET
+    assert roles["arms.tvec.overall_survival_at_months.24"] == PREDICTION
+    assert roles["arms.gmcsf.median_time_to_response_months"] == PREDICTION   # OPTiM gives the T-VEC arm's only
+    assert roles["subgroups.stage.IVM1a.tvec.durable_response_rate"] == PREDICTION
+    assert roles["adverse_events.tvec.pyrexia"] == TARGET                      # fitted to the label incidence
+    assert roles["supply.vials"] == PREDICTION
+    # the per-lesion time to a 50% decrease is from the same measurements as the flag
+    les = small.lesions
+    assert les.loc[les.decrease_ge_50pct, "time_to_decrease_50pct_day"].notna().all()
+    assert les.loc[~les.decrease_ge_50pct, "time_to_decrease_50pct_day"].isna().all()
 
 
 def test_endpoints_recomputed_from_the_tables(small):

@@ -14,7 +14,8 @@ from ._rules import BURDEN_TOL
 
 CATEGORIES = ("injected", "uninjected_nonvisceral", "uninjected_visceral")
 LESION_COLUMNS = ("patient_index", "lesion_index", "site", "category", "new_lesion", "first_seen_day",
-                  "baseline_product_cm2", "best_change_pct", "decrease_ge_50pct", "complete_resolution")
+                  "baseline_product_cm2", "best_change_pct", "decrease_ge_50pct", "complete_resolution",
+                  "time_to_decrease_50pct_day")
 
 
 def lesion_outcomes(meas: Measurements, *, include_new: bool = False) -> pd.DataFrame:
@@ -27,6 +28,9 @@ def lesion_outcomes(meas: Measurements, *, include_new: bool = False) -> pd.Data
       baseline (NaN if there is none).
     decrease_ge_50pct: best change <= -50%. complete_resolution: product 0 at some assessed
       visit after baseline.
+    time_to_decrease_50pct_day: days from the lesion's first measurement (``first_seen_day``; day 0 for a
+      baseline lesion) to the first assessed visit after it whose product is <= 50% of the first one
+      (the visit the lesion first meets ``decrease_ge_50pct``); NaN if it never does.
     include_new: also one row per lesion first seen after baseline, followed from the visit it is
       first seen (its "baseline"); ``new_lesion`` tells them apart, ``first_seen_day`` gives the day.
     """
@@ -43,6 +47,8 @@ def lesion_outcomes(meas: Measurements, *, include_new: bool = False) -> pd.Data
     best = change.min(axis=1, initial=np.inf)
     best = np.where(np.isfinite(best), best, np.nan)
     resolved = np.any(after & (product <= 0.0), axis=1)
+    halved = change <= -50.0 + BURDEN_TOL                               # False where not assessed (change inf)
+    day_halved = np.where(halved.any(axis=1), m.time_day[np.argmax(halved, axis=1)], np.nan)
     injected = meas.injected[pi, li]
     category = np.where(injected, CATEGORIES[0], np.where(m.visceral[pi, li], CATEGORIES[2], CATEGORIES[1]))
     return pd.DataFrame({
@@ -56,4 +62,5 @@ def lesion_outcomes(meas: Measurements, *, include_new: bool = False) -> pd.Data
         "best_change_pct": best,
         "decrease_ge_50pct": best <= -50.0 + BURDEN_TOL,
         "complete_resolution": resolved,
+        "time_to_decrease_50pct_day": day_halved - m.time_day[first],
     }, columns=list(LESION_COLUMNS))

@@ -41,6 +41,11 @@ figcaption { margin-top: 6px; }
 .flag { padding: 8px 12px; border-radius: 5px; margin: 8px 0; max-width: 920px; }
 .flag.bad { background: #fdecea; border: 1px solid #e3a39a; }
 .flag.good { background: #eaf6ec; border: 1px solid #9fd0a8; }
+.role { display: inline-block; padding: 0 6px; border-radius: 9px; font-size: 11.5px; white-space: nowrap;
+        border: 1px solid; }
+.role.target { background: #fff4e5; border-color: #e0a060; color: #7a3d00; }
+.role.prediction { background: #e8f1fb; border-color: #8fb4dc; color: #0b4a8a; }
+table.predictions td:nth-child(n+2) { font-variant-numeric: tabular-nums; white-space: nowrap; }
 footer { margin-top: 40px; padding-top: 10px; border-top: 1px solid var(--line); color: var(--muted);
          font-size: 12.5px; }
 @media print { main { max-width: none; padding: 0; } nav { display: none; } h2 { break-after: avoid; } }

@@ -28,7 +28,10 @@ import pandas as pd
 from ._trial_css import CSS
 from ._trial_plots import plot_forest, plot_km, plot_lesion_bars, plot_spider, plot_swimmer, plot_waterfall
 from ._trial_plots_survival import targets_block
+from ._trial_predictions import predictions_section
+from ._trial_roles import roles_note
 from ._trial_safety import safety_section
+from ._trial_subgroups import bor_table, family_table, lesion_table
 from ._trial_style import DASH, arm_list, ci_pair, num
 from ._supply_plots import plot_supply_forecast
 from ._trial_supply import supply_section
@@ -38,7 +41,6 @@ from ._trial_tables import (
     endpoints_table,
     esc,
     frame_table,
-    lesion_table,
     mapping_table,
     number,
     pct,
@@ -55,7 +57,8 @@ __all__ = [
     "write_trial_report",
 ]
 
-SECTIONS = (("summary", "Summary"), ("design", "Design"), ("endpoints", "Endpoints"), ("safety", "Safety"),
+SECTIONS = (("summary", "Summary"), ("design", "Design"), ("endpoints", "Endpoints"), ("predictions", "Predictions"),
+            ("safety", "Safety"),
             ("supply", "Supply and cost"), ("figures", "Figures"),
             ("calibration", "Calibration"), ("failed", "Failed patients"), ("provenance", "Provenance"))
 
@@ -286,7 +289,7 @@ def render_trial_report(*, endpoints: dict, patients: pd.DataFrame, assessments:
                         published: dict | None = None, arm_labels: dict[str, str] | None = None,
                         description: str | None = None, subgroup_comparisons: dict | None = None,
                         calibration: pd.DataFrame | None = None, figure_format: str = "svg",
-                        supply_forecast: Any = None) -> str:
+                        supply_forecast: Any = None, predictions: pd.DataFrame | None = None) -> str:
     """The report as one HTML string (see ``write_trial_report`` for the inputs)."""
     published = published or {}
     arms = arm_list(list((endpoints.get("arms") or {}).keys()), patients["arm"], km.keys())
@@ -309,11 +312,17 @@ def render_trial_report(*, endpoints: dict, patients: pd.DataFrame, assessments:
     body = {
         "summary": f"<p>{_summary(endpoints, published, arms)}</p>",
         "design": mapping_table(design),
-        "endpoints": (endpoints_table(endpoints, published, arms)
+        "endpoints": (roles_note(endpoints) + endpoints_table(endpoints, published, arms)
+                      + "<h3>Best overall response</h3>" + bor_table(endpoints, arms)
                       + "<h3>Comparisons</h3>" + comparisons_table(endpoints, published, arms)
                       + "<h3>By stage</h3>" + subgroup_table(endpoints, subgroup_comparisons, arms)
+                      + "<h3>EU indication (stage IIIB/IIIC/IVM1a) and the rest</h3>"
+                      + family_table(endpoints, subgroup_comparisons, arms, "eu_indication", "EU indication")
+                      + "<h3>By HSV-1 serostatus</h3>"
+                      + family_table(endpoints, subgroup_comparisons, arms, "serostatus", "HSV-1 serostatus")
                       + "<h3>Lesion-level response</h3>" + lesion_table(endpoints, published, lesions, arms)
                       + note),
+        "predictions": predictions_section(endpoints, predictions, published),
         "figures": "".join(_figure(k, t, esc(c), draw(k), figure_format) for k, t, c in figures),
         "failed": _failed(endpoints, patients, arms),
         "provenance": mapping_table(_provenance(endpoints)),
@@ -348,7 +357,7 @@ def write_trial_report(path: Path, *, endpoints: dict, patients: pd.DataFrame, a
                        published: dict | None = None, arm_labels: dict[str, str] | None = None,
                        description: str | None = None, subgroup_comparisons: dict | None = None,
                        calibration: pd.DataFrame | None = None, figure_format: str = "svg",
-                       supply_forecast: Any = None) -> Path:
+                       supply_forecast: Any = None, predictions: pd.DataFrame | None = None) -> Path:
     """Write the trial report to ``path`` (HTML, atomically) and return the path.
 
     ``endpoints``: the endpoints.json mapping; ``patients`` (one row per patient), ``assessments``
@@ -360,7 +369,9 @@ def write_trial_report(path: Path, *, endpoints: dict, patients: pd.DataFrame, a
     one line under the title (a scenario's description; default "Virtual trial: <arm> vs <arm>");
     ``subgroup_comparisons``: per-stage comparisons for the forest plot; ``calibration``: optional
     table shown as its own section. ``figure_format``: "svg" (default) or "png". ``supply_forecast``: an
-    ``ovsim.supply.SupplyForecast`` drawn in the supply section (optional).
+    ``ovsim.supply.SupplyForecast`` drawn in the supply section (optional). ``predictions``: a prediction
+    table over many runs (``ovsim.trial._predictions.prediction_table``) shown in the Predictions section with
+    its intervals; without one the section shows this trial's own values of the predicted quantities.
     """
     if figure_format not in ("svg", "png"):
         raise ValueError(f"figure_format must be 'svg' or 'png', not {figure_format!r}")
@@ -368,8 +379,8 @@ def write_trial_report(path: Path, *, endpoints: dict, patients: pd.DataFrame, a
     text = render_trial_report(endpoints=endpoints, patients=patients, assessments=assessments, lesions=lesions,
                                km=km, design=design, published=published, arm_labels=arm_labels,
                                description=description, subgroup_comparisons=subgroup_comparisons,
-                               calibration=calibration,
-                               figure_format=figure_format, supply_forecast=supply_forecast)
+                               calibration=calibration, figure_format=figure_format,
+                               supply_forecast=supply_forecast, predictions=predictions)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

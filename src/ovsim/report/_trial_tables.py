@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ._trial_plots_survival import targets_block
-from ._trial_style import DASH, LESION_CATEGORIES, LESION_NAMES, STAGES, ci_pair, num
+from ._trial_roles import roles_of, with_role_column
+from ._trial_style import DASH, STAGES, ci_pair, num
 
 #: (key, label, kind) of the per-arm endpoints; kind: rate (proportion), months, median_ci (months with CI).
 ARM_ENDPOINTS = (
@@ -24,6 +25,8 @@ ARM_ENDPOINTS = (
     ("median_overall_survival_months", "Median overall survival (months)", "median_ci"),
     ("progression_before_response_among_durable_responders",
      "Progression before response, among durable responders", "rate"),
+    ("progression_before_response_among_objective_responders",
+     "Progression before response, among objective responders", "rate"),
 )
 LANDMARKS = ("12", "24", "36", "48")
 #: (key, label, kind) of the between-arm comparisons; kind: ratio or difference (proportions).
@@ -140,17 +143,21 @@ def endpoints_table(endpoints: dict, published: dict, arms: list[str]) -> str:
         return [simulated, published_value] if arm in with_pub else [simulated]
 
     rows = [["Patients (n)"] + [c for a in arms for c in cells(a, esc(ep.get(a, {}).get("n")), _published_n(pub, a))]]
+    paths: list[list[tuple[str, str]]] = [[]]
     for key, label, kind in ARM_ENDPOINTS:
         row = [esc(label)]
         for arm in arms:
             row += cells(arm, value_cell((ep.get(arm) or {}).get(key), kind), published_cell(pub, key, arm))
         rows.append(row)
+        paths.append([(a, f"arms.{a}.{key}") for a in arms])
     for m in LANDMARKS:
         row = [f"Overall survival at {m} months"]
         for arm in arms:
             entry = ((ep.get(arm) or {}).get("overall_survival_at_months") or {}).get(m)
             row += cells(arm, rate_cell(entry), DASH)
         rows.append(row)
+        paths.append([(a, f"arms.{a}.overall_survival_at_months.{m}") for a in arms])
+    header, rows = with_role_column(header, rows, roles_of(endpoints), paths)
     return table(header, rows, "endpoints")
 
 
@@ -186,9 +193,10 @@ def comparisons_table(endpoints: dict, published: dict, arms: list[str]) -> str:
     comps = endpoints.get("comparisons") or {}
     first, last = (arms[0], arms[-1]) if len(arms) >= 2 else ("", "")
     with_pub = published_pair(pub, arms)
-    rows = []
+    rows, paths = [], []
     for key, label, kind in COMPARISONS + tuple((k, k.replace("_", " "), "ratio") for k in comps
                                                 if k not in {c[0] for c in COMPARISONS}):
+        paths.append([("", f"comparisons.{key}")])
         entry = comps.get(key)
         row = [esc(label), comparison_cell(entry, kind),
                p_text(entry.get("p_value")) if isinstance(entry, dict) else DASH,
@@ -201,7 +209,9 @@ def comparisons_table(endpoints: dict, published: dict, arms: list[str]) -> str:
             row.append(comparison_cell(p_entry, kind))
         rows.append(row)
     head = f"Comparison ({first} vs {last})" if first else "Comparison"
-    return table([head, "Simulated (95% CI)", "p", "Method"] + (["OPTiM"] if with_pub else []), rows, "comparisons")
+    header, rows = with_role_column([head, "Simulated (95% CI)", "p", "Method"] + (["OPTiM"] if with_pub else []),
+                                    rows, roles_of(endpoints), paths)
+    return table(header, rows, "comparisons")
 
 
 def subgroup_table(endpoints: dict, subgroup_comparisons: dict | None, arms: list[str]) -> str:
@@ -210,7 +220,9 @@ def subgroup_table(endpoints: dict, subgroup_comparisons: dict | None, arms: lis
     comps = (subgroup_comparisons or {}).get("stage") or {}
     if not stages:
         return '<p class="note">No stage subgroups were reported.</p>'
-    rows = []
+    rows, paths = [], []
+    keys = (("durable_response_rate", "durable"), ("objective_response_rate", "objective"),
+            ("complete_response_rate", "complete"), ("median_overall_survival_months", "median OS"))
     for stage in [s for s in STAGES if s in stages] + [s for s in stages if s not in STAGES]:
         hr = (comps.get(stage) or {}).get("hazard_ratio_os")
         for i, arm in enumerate(arms):
@@ -220,32 +232,10 @@ def subgroup_table(endpoints: dict, subgroup_comparisons: dict | None, arms: lis
                          rate_cell(e.get("complete_response_rate")),
                          value_cell(e.get("median_overall_survival_months"), "median_ci"),
                          comparison_cell(hr, "ratio") if i == 0 else ""])
-    return table(["Stage", "Arm", "n", "Durable response", "Objective response", "Complete response",
-                  "Median OS (months)", "HR OS"], rows, "subgroups")
-
-
-def lesion_table(endpoints: dict, published: dict, lesions: pd.DataFrame, arms: list[str]) -> str:
-    """Lesion-level response by category: simulated per arm (95% CI) beside OPTiM's published shares."""
-    pub = targets_block(published)
-    header, rows = ["Lesion category"], []
-    for arm in arms:
-        header += [f"{arm}: lesions", f"{arm}: \u2265 50% decrease", f"{arm}: complete resolution"]
-    pub_arms = [a for a in arms if isinstance(pub.get(f"lesion_level_{a}_arm"), dict)]
-    for arm in pub_arms:
-        header += [f"OPTiM {arm}: lesions", f"OPTiM {arm}: \u2265 50% decrease", f"OPTiM {arm}: complete resolution"]
-    for cat in LESION_CATEGORIES:
-        row = [esc(LESION_NAMES[cat])]
-        for arm in arms:
-            level = (((endpoints.get("arms") or {}).get(arm) or {}).get("lesion_level") or {}).get(cat) or {}
-            count = (level.get("decrease_ge_50pct") or {}).get("n")   # the endpoint's denominator, else all rows
-            if count is None:
-                count = int(((lesions["arm"] == arm) & (lesions["category"] == cat)).sum()) if len(lesions) else 0
-            row += [esc(count), rate_cell(level.get("decrease_ge_50pct")), rate_cell(level.get("complete_resolution"))]
-        for arm in pub_arms:
-            p = pub[f"lesion_level_{arm}_arm"].get(cat) or {}
-            row += [esc(p.get("n_lesions")), pct(p.get("decrease_ge_50pct")), pct(p.get("complete_resolution"))]
-        rows.append(row)
-    return table(header, rows, "lesions")
+            paths.append([(label, f"subgroups.stage.{stage}.{arm}.{k}") for k, label in keys])
+    header, rows = with_role_column(["Stage", "Arm", "n", "Durable response", "Objective response", "Complete response",
+                                     "Median OS (months)", "HR OS"], rows, roles_of(endpoints), paths)
+    return table(header, rows, "subgroups")
 
 
 def _scalar(v: Any) -> str:

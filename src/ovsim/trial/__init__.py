@@ -3,12 +3,17 @@
 ``run_trial(load_scenario())`` runs the reference OPTiM trial: each arm's virtual patients are
 simulated on its regimen, measured and assessed (``ovsim.assess``), given a survival time by a
 joint model of their tumour burden and death, and summarised into endpoints with exact intervals, Kaplan-Meier and Cox
-statistics, by arm and by stage.
+statistics, by arm and by subgroup (stage, EU indication, HSV-1 serostatus). Every endpoint is marked
+a "calibration target" or a "prediction" (``endpoints.json -> roles``, :func:`endpoint_roles`);
+:func:`prediction_table` gives the predictions' intervals over many runs (:func:`prediction_runs`).
 """
 
-from ._endpoints import LANDMARK_MONTHS, STAGE_GROUPS, arm_endpoints, trial_endpoints
+from ._endpoints import BOR_CATEGORIES, LANDMARK_MONTHS, STAGE_GROUPS, arm_endpoints, trial_endpoints
+from ._prediction_runs import PREDICTION_SEED_BASE, RESERVED_SEEDS, ensemble_members, prediction_runs, prediction_seeds
+from ._predictions import endpoint_value, prediction_table, predictions_markdown
 from ._result import TrialResult, published_targets
 from ._run import assess_arms, draw_arms, reference_output_dir, run_trial, simulate_arms
+from ._roles import PREDICTION, TARGET, endpoint_paths, endpoint_roles, scenario_targets, target_paths
 from ._scenario import TrialScenario, load_scenario
 from ._stats_binomial import Comparison, Rate, fisher_exact, odds_ratio, rate, rate_difference, rate_of, relative_risk
 from ._stats_survival import (
@@ -22,31 +27,43 @@ from ._stats_survival import (
     logrank,
 )
 from ._stein import fit_growth_rate
+from ._subgroups import EU_INDICATION, SUBGROUP_FAMILIES
 from ._survival import Hazard, censor, death_months, hazard, survival_draws, survival_function
 from ._survival_burden import BurdenCourse, burden_course, total_volume_cm3
 from ._survival_spec import SurvivalModel, calibrated_survival_model
 
 __all__ = [
+    "BOR_CATEGORIES",
     "BurdenCourse",
     "Hazard",
     "Comparison",
     "CoxFit",
+    "EU_INDICATION",
     "KaplanMeier",
     "LANDMARK_MONTHS",
     "LogRank",
+    "PREDICTION",
+    "PREDICTION_SEED_BASE",
+    "RESERVED_SEEDS",
     "Rate",
     "STAGE_GROUPS",
+    "SUBGROUP_FAMILIES",
     "SurvivalModel",
-    "calibrated_survival_model",
+    "TARGET",
     "TrialResult",
     "TrialScenario",
     "arm_endpoints",
     "assess_arms",
     "burden_course",
+    "calibrated_survival_model",
     "censor",
     "cox_ph",
     "death_months",
     "draw_arms",
+    "endpoint_paths",
+    "endpoint_roles",
+    "endpoint_value",
+    "ensemble_members",
     "fisher_exact",
     "fit_growth_rate",
     "hazard",
@@ -56,6 +73,10 @@ __all__ = [
     "load_scenario",
     "logrank",
     "odds_ratio",
+    "prediction_runs",
+    "prediction_seeds",
+    "prediction_table",
+    "predictions_markdown",
     "published_targets",
     "rate",
     "rate_difference",
@@ -63,9 +84,11 @@ __all__ = [
     "reference_output_dir",
     "relative_risk",
     "run_trial",
+    "scenario_targets",
     "simulate_arms",
     "survival_draws",
     "survival_function",
+    "target_paths",
     "total_volume_cm3",
     "trial_endpoints",
 ]

@@ -1,5 +1,7 @@
 """Trial endpoints from the per-patient and per-lesion tables: rates, survival, comparisons, subgroups.
 
+Which of them are OPTiM's calibration targets and which are predictions: ``ovsim.trial._roles``.
+
 Rates use every patient of the arm whose simulation succeeded (intention to treat over the
 evaluable population); failed patients are counted in ``failed_patients``, never imputed.
 Comparisons are the first arm (experimental) against the last (control).
@@ -22,10 +24,12 @@ import pandas as pd
 from ..model import DAYS_PER_MONTH
 from ._stats_binomial import Rate, odds_ratio, rate, rate_difference, rate_of, relative_risk
 from ._stats_survival import hazard_ratio, kaplan_meier
+from ._subgroups import STAGE_GROUPS, subgroup_labels
 
 LANDMARK_MONTHS = (12, 24, 36, 48)
-STAGE_GROUPS = {"IIIB": "IIIB/IIIC", "IIIC": "IIIB/IIIC", "IVM1a": "IVM1a", "IVM1b": "IVM1b", "IVM1c": "IVM1c"}
 LESION_CATEGORIES = ("injected", "uninjected_nonvisceral", "uninjected_visceral")
+BOR_CATEGORIES = ("CR", "PR", "SD", "PD", "NE")
+"""Best overall response categories (primary criterion); their shares per arm sum to 1."""
 
 
 def _num(x: float) -> float | None:
@@ -85,8 +89,17 @@ def check_evaluable(patients: pd.DataFrame, lesions: pd.DataFrame | None = None,
             raise ValueError(f"{where}: column {col!r} is missing")
         rows = patients[patients[flag].to_numpy(dtype=bool)]
         _require_times(rows[col], rows, col, where)
+    if "best_overall_response" in patients.columns:
+        bad = ~patients["best_overall_response"].isin(BOR_CATEGORIES).to_numpy(dtype=bool)
+        if bad.any():
+            raise ValueError(f"{where}: {_first_bad(patients, bad)}: best_overall_response is "
+                             f"{_show(patients['best_overall_response'].to_numpy()[bad][0])} "
+                             f"(expected one of {', '.join(BOR_CATEGORIES)})")
     if lesions is not None:
         _require_flags(lesions, _LESION_FLAGS, f"{where}: lesions")
+        if "time_to_decrease_50pct_day" in lesions.columns:
+            rows = lesions[lesions["decrease_ge_50pct"].to_numpy(dtype=bool)]
+            _require_times(rows["time_to_decrease_50pct_day"], rows, "time_to_decrease_50pct_day", f"{where}: lesions")
 
 
 def _median_months(days: pd.Series) -> float | None:
@@ -94,8 +107,28 @@ def _median_months(days: pd.Series) -> float | None:
     return _num(float(np.median(d)) / DAYS_PER_MONTH) if len(d) else None
 
 
+def _bor_shares(patients: pd.DataFrame) -> dict[str, Any]:
+    """Share of each best overall response (CR, PR, SD, PD, NE) among the arm's patients (None per category
+    when the table has no ``best_overall_response``); the shares sum to 1."""
+    if "best_overall_response" not in patients.columns:
+        return {c: None for c in BOR_CATEGORIES}
+    bor = patients["best_overall_response"].astype(str).to_numpy()
+    return {c: rate_of(bor == c).to_dict() for c in BOR_CATEGORIES}
+
+
+def _lesion_median_months(les: pd.DataFrame) -> float | None:
+    """Median time (months) to a >= 50% decrease among the lesions that reach one (None without the column)."""
+    if "time_to_decrease_50pct_day" not in les.columns:
+        return None
+    return _median_months(les.loc[les["decrease_ge_50pct"].to_numpy(dtype=bool), "time_to_decrease_50pct_day"])
+
+
 def arm_endpoints(patients: pd.DataFrame, lesions: pd.DataFrame) -> dict[str, Any]:
     """One arm's endpoints (patients and lesions of that arm, failed patients already removed).
+
+    Beside the rates, medians and survival: ``best_overall_response`` (share of each category),
+    progression before response among durable and among objective responders, and per lesion category
+    the median time to a >= 50% decrease among the lesions that reach one (months).
 
     ``ValueError`` if a patient's survival time, flags or time to response are not finite (see
     :func:`check_evaluable`)."""
@@ -118,15 +151,20 @@ def arm_endpoints(patients: pd.DataFrame, lesions: pd.DataFrame) -> dict[str, An
     else:
         out["median_overall_survival_months"] = {"value": None, "ci95": [None, None]}
         out["overall_survival_at_months"] = {str(m): {"value": None, "ci95": [None, None]} for m in LANDMARK_MONTHS}
-    durable = patients[patients.durable_response]
+    durable = patients[patients.durable_response.to_numpy(dtype=bool)]
     out["progression_before_response_among_durable_responders"] = rate_of(
         durable["progression_before_response"].to_numpy(dtype=bool)).to_dict()
+    responders = patients[patients.objective_response.to_numpy(dtype=bool)]
+    out["progression_before_response_among_objective_responders"] = rate_of(
+        responders["progression_before_response"].to_numpy(dtype=bool)).to_dict()
+    out["best_overall_response"] = _bor_shares(patients)
     out["lesion_level"] = {}
     for cat in LESION_CATEGORIES:
         les = lesions[lesions.category == cat]
         out["lesion_level"][cat] = {
             "decrease_ge_50pct": rate_of(les["decrease_ge_50pct"].to_numpy(dtype=bool)).to_dict(),
             "complete_resolution": rate_of(les["complete_resolution"].to_numpy(dtype=bool)).to_dict(),
+            "median_time_to_decrease_50pct_months": _lesion_median_months(les),
         }
     return out
 
@@ -159,7 +197,11 @@ def comparisons(exp: pd.DataFrame, ctl: pd.DataFrame) -> dict[str, Any]:
 
 
 def trial_endpoints(patients: pd.DataFrame, lesions: pd.DataFrame, arms: list[str]) -> dict[str, Any]:
-    """``arms``, ``comparisons``, ``subgroups`` and ``subgroup_comparisons`` (by stage) of the trial.
+    """``arms``, ``comparisons``, ``subgroups`` and ``subgroup_comparisons`` of the trial.
+
+    Subgroups (``ovsim.trial._subgroups``): by stage group, EU indication (IIIB/IIIC/IVM1a vs IVM1b/IVM1c)
+    and, when the patient table has ``hsv1_seropositive``, HSV-1 serostatus; each group has every arm's
+    endpoints and the first-vs-last comparisons.
 
     Patients with ``ok`` False are counted in ``failed_patients`` and left out; ``ValueError`` if ``ok``
     is not true/false, if no patient at all is evaluable (every result would be empty), or if an
@@ -178,17 +220,19 @@ def trial_endpoints(patients: pd.DataFrame, lesions: pd.DataFrame, arms: list[st
         result["arms"][arm] = arm_endpoints(ok[ok.arm == arm], les[les.arm == arm])
     exp, ctl = arms[0], arms[-1]
     result["comparisons"] = comparisons(ok[ok.arm == exp], ok[ok.arm == ctl]) if len(arms) > 1 else {}
-    result["subgroups"] = {"stage": {}}
-    result["subgroup_comparisons"] = {"stage": {}}
-    groups = ok.stage.map(STAGE_GROUPS)
-    les_group = les.patient_key.map(dict(zip(ok.patient_key, groups)))
-    for grp in dict.fromkeys(STAGE_GROUPS.values()):
-        sub, sub_les = ok[groups == grp], les[les_group == grp]
-        result["subgroups"]["stage"][grp] = {
-            arm: arm_endpoints(sub[sub.arm == arm], sub_les[sub_les.arm == arm]) for arm in arms
-        }
-        if len(arms) > 1:
-            result["subgroup_comparisons"]["stage"][grp] = comparisons(sub[sub.arm == exp], sub[sub.arm == ctl])
+    if "hsv1_seropositive" in ok.columns:
+        _require_flags(ok, ("hsv1_seropositive",), "trial endpoints")
+    result["subgroups"], result["subgroup_comparisons"] = {}, {}
+    for family, (groups, names) in subgroup_labels(ok).items():
+        result["subgroups"][family], result["subgroup_comparisons"][family] = {}, {}
+        les_group = les.patient_key.map(dict(zip(ok.patient_key, groups)))
+        for grp in names:
+            sub, sub_les = ok[(groups == grp).to_numpy(dtype=bool)], les[(les_group == grp).to_numpy(dtype=bool)]
+            result["subgroups"][family][grp] = {
+                arm: arm_endpoints(sub[sub.arm == arm], sub_les[sub_les.arm == arm]) for arm in arms
+            }
+            if len(arms) > 1:
+                result["subgroup_comparisons"][family][grp] = comparisons(sub[sub.arm == exp], sub[sub.arm == ctl])
     return result
 
 

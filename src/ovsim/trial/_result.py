@@ -147,7 +147,7 @@ class TrialResult:
             lesions=self.lesions, km=self.km, design=self.design(), published=published_targets()["targets"],
             arm_labels=self.arm_labels, description=self.scenario.description or None,
             subgroup_comparisons=self.subgroup_comparisons, calibration=_calibration_table(self.extra.get("calibration")),
-            supply_forecast=self.extra.get("supply_forecast"),
+            supply_forecast=self.extra.get("supply_forecast"), predictions=self.extra.get("predictions"),
         )
 
     def plot(self, kind: str = "km"):

@@ -33,6 +33,7 @@ from ..supply import courses_from_doses, forecast_supply, supply_endpoints
 from ._adverse import adverse_event_table
 from ._endpoints import km_frames, trial_endpoints
 from ._result import TrialResult
+from ._roles import endpoint_roles, scenario_targets
 from ._scenario import TrialScenario, load_scenario
 from ._stein import fit_growth_rate
 from ._survival import censor, death_months, hazard, survival_draws
@@ -56,7 +57,7 @@ def draw_arms(scenario: TrialScenario, seed: int, patients: int | None = None) -
     def draw(arm: str, n: int, start: int) -> Population:
         mix = arm if arm in spec.stage_mix else mixes[0]
         if pool is not None:
-            return draw_from_pool(pool, n, seed, spec.stage_mix[mix], arm, start=start)
+            return draw_from_pool(pool, n, seed, spec.stage_mix[mix], arm, start=start, member=scenario.calibration_member)
         return generate_population(n, seed, arm=mix, spec=spec, start=start)
 
     arms = list(scenario.arms)
@@ -157,6 +158,7 @@ def run_trial(
            "cohorts": {arm: split_runtime(res.provenance)[1] for arm, res in results.items()}}
     doc = {"scenario": sc.name, "seed": seed, "ovsim_version": __version__, **endpoints,
            "failed_patients": int(sum(failed.values())), "provenance": provenance}
+    doc["roles"] = endpoint_roles(doc, scenario_targets(sc.name))  # calibration target or prediction (_roles)
     extra = {"supply_forecast": forecast} if forecast is not None else {}
     validation = calibrated_pool_path() / "validation.csv"
     if sc.population == "optim_calibrated" and population is None and validation.exists():

@@ -31,6 +31,8 @@ MAX_ARMS = 20
 MAX_PRICE = 1e9
 """Largest price of one vial or GM-CSF cycle (any currency): beyond it a price is a typing error."""
 POPULATION_NAMES = ("reference", "optim_calibrated")
+MAX_MEMBER = 1_000_000
+"""Largest calibration-ensemble member index a scenario may name (the shipped ensemble bounds it further)."""
 
 
 class _Strict(BaseModel):
@@ -109,6 +111,9 @@ class TrialScenario(_Strict):
     design: Literal["randomised", "paired"] = "randomised"
     population: Text = Field("reference", min_length=1, max_length=4096)
     """reference (the spec), optim_calibrated (the shipped calibrated pool) or the path of a spec (YAML)."""
+    calibration_member: Integer | None = Field(None, ge=0, le=MAX_MEMBER)
+    """With ``population: optim_calibrated``: draw with calibration-ensemble member k's weights (``weight_<k>`` of
+    the shipped pool); null (default): the posterior-mean weights (``weight``)."""
     arms: dict[Text, ArmSpec] = Field(min_length=1, max_length=MAX_ARMS)
     eligibility: Eligibility = Eligibility()
     assessment: AssessmentSpec = AssessmentSpec()
@@ -126,6 +131,13 @@ class TrialScenario(_Strict):
             if not (arm.replace("_", "").isalnum() and arm.isascii() and len(arm) <= 64):
                 raise ValueError(f"arms: expected arm names of at most 64 letters, digits and _ "
                                  f"(got {shorten(arm, 80)})")
+        return self
+
+    @model_validator(mode="after")
+    def _member(self) -> "TrialScenario":
+        if self.calibration_member is not None and self.population != "optim_calibrated":
+            raise ValueError("calibration_member: expected null unless population is optim_calibrated "
+                             f"(got {self.calibration_member} with population {shorten(self.population, 80)})")
         return self
 
     @model_validator(mode="after")
