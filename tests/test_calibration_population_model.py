@@ -109,3 +109,24 @@ def test_bad_input_is_one_line_value_error():
         PopulationModel.from_folds({"a": 1.0}, ["a"])
     with pytest.raises(ValueError, match="w, stage"):
         stage_invariance(X, np.ones(10), stage)
+
+
+def test_a_refined_pool_from_a_mixture_proposal_is_reweighted_exactly():
+    model = PopulationModel.from_folds(FOLDS, ["a_rate", "b_rate"])
+    phis = np.array([[-0.5, 0.2, math.log(0.15), math.log(0.1)], [-0.3, 0.0, math.log(0.2), math.log(0.2)]])
+    X, log_q = model.sample(phis, 100_000, seed=6, defensive=0.2)
+    assert X.shape == (100_000, 3) and log_q.shape == (100_000,)
+    assert np.all(np.abs(X) <= np.array(model.half_widths))
+    again = model.sample(phis, 100_000, seed=6, defensive=0.2)
+    assert np.array_equal(X, again[0]) and np.array_equal(log_q, again[1])
+    # 20% uniform: the share of draws far from both components
+    assert np.mean(X[:, 0] > 0.3) == pytest.approx(0.2 * 0.35, abs=0.01)
+    # a target population near the mixture: the weights reproduce its truncated-normal moments
+    target = np.array([-0.4, 0.1, math.log(0.2), math.log(0.15)])
+    w = model.weights(X, target, log_q=log_q)
+    tn = truncnorm((-1 + 0.4) / 0.2, (1 + 0.4) / 0.2, loc=-0.4, scale=0.2)
+    assert np.sum(w * X[:, 0]) == pytest.approx(tn.mean(), abs=0.01)
+    assert np.exp(model.log_density(X, target) - log_q).mean() == pytest.approx(1.0, abs=0.03)
+    assert kish_ess(w) > 0.3 * len(X)  # far more efficient than the uniform box for this population
+    with pytest.raises(ValueError, match="log_q"):
+        model.weights(X[:10], target, log_q=log_q)

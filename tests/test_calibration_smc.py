@@ -115,6 +115,8 @@ def test_profile_likelihood_of_a_correlated_gaussian():
     assert prof.attrs["bounded_low"] and prof.attrs["bounded_high"]
     flat = profile_likelihood(lambda x: -0.5 * (x[1] / 0.1) ** 2, centre, bounds, 0, grid)
     assert not flat.attrs["bounded_low"] and not flat.attrs["bounded_high"]  # the targets say nothing about a
+    cut = profile_likelihood(lambda x: ll(x) if x[0] < 0.5 else -np.inf, centre, bounds, 0, grid)
+    assert cut.attrs["bounded_high"] and cut.attrs["infeasible_high"] and not cut.attrs["infeasible_low"]
 
 
 def test_ensemble_draws_and_prediction_table():

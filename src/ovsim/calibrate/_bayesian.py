@@ -51,9 +51,10 @@ class Engine:
     targets: list[Target]
     survival: Survival | None
     ess_floor: float
+    log_q: np.ndarray | None = None  # proposal log density of each pool patient (None: the uniform box)
 
     def weights(self, phi: np.ndarray) -> np.ndarray:
-        return self.model.weights(self.X, phi, self.mask)
+        return self.model.weights(self.X, phi, self.mask, self.log_q)
 
     def predict(self, phi: np.ndarray) -> dict[str, np.ndarray]:
         return predict_targets(self.predictor, self.weights(phi), self.survival)
@@ -161,13 +162,16 @@ class BayesianCalibration:
 
 
 def calibrate_bayesian(outcomes: pd.DataFrame, X: np.ndarray, names: list[str], spec: CalibrationSpec | None = None,
-                       survival: Survival | None = None, seed: int | None = None) -> BayesianCalibration:
+                       survival: Survival | None = None, seed: int | None = None,
+                       log_q: np.ndarray | None = None) -> BayesianCalibration:
     """Posterior over the population distribution of the biology given OPTiM's targets.
 
     ``outcomes``: one row per pool patient as ``pool_outcomes`` returns it (``ok`` False rows get
     weight 0); ``X`` (N, K) and ``names``: log10(value/default) of the redrawn parameters
     (:func:`biology_matrix`); ``survival``: optional callable ``{arm: weights (N,)} ->
-    {"median_<arm>": months, "hazard_ratio": ...}`` (survival targets are skipped without it)."""
+    {"median_<arm>": months, "hazard_ratio": ...}`` (survival targets are skipped without it);
+    ``log_q`` (N,): each patient's proposal log density when the pool's biology was drawn by
+    ``PopulationModel.sample`` (a refined pool), None for the plausible pool's uniform box."""
     started = time.perf_counter()
     spec = spec or load_calibration_spec()
     b = spec.bayesian
@@ -188,7 +192,8 @@ def calibrate_bayesian(outcomes: pd.DataFrame, X: np.ndarray, names: list[str], 
         available |= {t.name for t in targets if t.kind == "log_normal"}
     skipped = [t.name for t in targets if t.name not in available]
     targets = [t for t in targets if t.name in available]
-    engine = Engine(model, model.check_X(X), mask, predictor, targets, survival, float(b.pool_ess_floor))
+    engine = Engine(model, model.check_X(X), mask, predictor, targets, survival, float(b.pool_ess_floor),
+                    None if log_q is None else np.asarray(log_q, dtype=float))
     post = smc(engine.log_likelihood, model.log_prior, model.sample_prior, model.phi_names, particles=b.particles,
                seed=seed, ess_fraction=b.ess_fraction, moves=b.moves_per_step)
     draws = posterior_draws(post.particles, min(b.ensemble_size, len(post.particles)), seed)

@@ -13,6 +13,10 @@ importance weight of pool patient i is ``w_i = p_phi(x_i) / q(x_i)``, normalised
 distribution is the same in every stage (up to pool sampling): stage acts on outcomes only through
 the measured disease features. :func:`stage_invariance` checks it.
 
+A pool whose biology was drawn from another proposal (``PopulationModel.sample``: a defensive
+mixture of the uniform box and a posterior's populations, to put more pool patients where the
+targets want them) is reweighted the same way with its own ``log q``.
+
 ``phi`` is a flat vector: ``mu:<p>`` for every modelled parameter, then ``log_sigma:<p>``
 (natural log of sigma in decades). Prior (assumed, weakly informative): ``mu_k ~ U(-a_k, a_k)``
 (anywhere in the plausible range), ``log sigma_k ~ U(ln 0.05, ln 1)``: from a 12% coefficient of
@@ -27,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import logsumexp, ndtr
+from scipy.special import logsumexp, ndtr, ndtri
 from scipy.stats import norm
 
 LOG_SIGMA_BOUNDS = (math.log(0.05), math.log(1.0))  # ln(decades): prior range of log sigma (assumed)
@@ -81,8 +85,9 @@ class PopulationModel:
         b = self.bounds()
         return b[:, 0] + (b[:, 1] - b[:, 0]) * rng.random((int(n), len(b)))
 
-    def log_ratio(self, X: np.ndarray, phi: np.ndarray) -> np.ndarray:
-        """log p_phi(x_i) / q(x_i): (P, N) for ``phi`` (P, D), (N,) for ``phi`` (D,)."""
+    def log_ratio(self, X: np.ndarray, phi: np.ndarray, log_q: np.ndarray | None = None) -> np.ndarray:
+        """log p_phi(x_i) / q(x_i): (P, N) for ``phi`` (P, D), (N,) for ``phi`` (D,). ``q`` is the
+        uniform box unless ``log_q`` (N,) gives each patient's proposal log density (a refined pool)."""
         X = self.check_X(X)
         phi = self._phi(phi)
         single = phi.ndim == 1
@@ -95,17 +100,54 @@ class PopulationModel:
             mass = ndtr((a - mu) / sigma) - ndtr((-a - mu) / sigma)  # truncation to the box
             z = (X[None, :, col] - mu) / sigma
             out += -0.5 * z * z - np.log(sigma) - _HALF_LOG_2PI - np.log(mass) + math.log(2 * a)
+        if log_q is not None:
+            log_q = np.asarray(log_q, dtype=float)
+            if log_q.shape != (X.shape[0],) or not np.isfinite(log_q).all():
+                raise ValueError(f"log_q: expected ({X.shape[0]},) finite proposal log densities")
+            out += -float(np.sum(np.log(2 * np.array(self.half_widths)))) - log_q
         return out[0] if single else out
 
-    def weights(self, X: np.ndarray, phi: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    def weights(self, X: np.ndarray, phi: np.ndarray, mask: np.ndarray | None = None,
+                log_q: np.ndarray | None = None) -> np.ndarray:
         """Normalised importance weights (P, N) or (N,); patients outside ``mask`` (N,) bool get 0."""
-        lr = self.log_ratio(X, phi)
+        lr = self.log_ratio(X, phi, log_q)
         if mask is not None:
             mask = np.asarray(mask, dtype=bool)
             if mask.shape != (lr.shape[-1],) or not mask.any():
                 raise ValueError(f"mask: expected ({lr.shape[-1]},) bool with some True")
             lr = np.where(mask, lr, -np.inf)
         return np.exp(lr - logsumexp(lr, axis=-1, keepdims=True))
+
+    def log_density(self, X: np.ndarray, phi: np.ndarray) -> np.ndarray:
+        """log p_phi(x) (N,) or (P, N): a density on the box, in decades^-K."""
+        return self.log_ratio(X, phi) - float(np.sum(np.log(2 * np.array(self.half_widths))))
+
+    def sample(self, phis: np.ndarray, n: int, seed: int, defensive: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+        """A refined pool's biology: ``n`` draws (n, K) from the mixture ``defensive`` x uniform box +
+        (1 - defensive) x the mean of p_phi over the rows of ``phis`` (e.g. posterior draws), drawn
+        independently of everything else (so stage invariance still holds), with each draw's proposal
+        log density (n,) to pass as ``log_q``. The uniform share (assumed 0.2) keeps the weights
+        bounded (<= 1/defensive) wherever the posterior that built the pool was wrong."""
+        phis = np.atleast_2d(self._phi(phis))
+        if not 0 < defensive <= 1:
+            raise ValueError(f"defensive: expected a share in (0, 1] (got {defensive})")
+        n = int(n)
+        rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(9,)))
+        a = np.array(self.half_widths)
+        X = rng.uniform(-a, a, size=(n, len(a)))
+        comp = rng.integers(0, len(phis), n)
+        from_model = rng.random(n) >= defensive
+        m = len(self.modelled)
+        for j, col in enumerate(self.columns):
+            mu, sigma = phis[comp, j], np.exp(phis[comp, m + j])
+            lo, hi = ndtr((-a[col] - mu) / sigma), ndtr((a[col] - mu) / sigma)
+            draw = np.clip(mu + sigma * ndtri(lo + (hi - lo) * rng.random(n)), -a[col], a[col])
+            X[from_model, col] = draw[from_model]
+        log_uniform = -float(np.sum(np.log(2 * a)))
+        log_mix = logsumexp(np.atleast_2d(self.log_density(X, phis)), axis=0) - math.log(len(phis))
+        if defensive >= 1:
+            return X, np.full(n, log_uniform)
+        return X, np.logaddexp(math.log(defensive) + log_uniform, math.log1p(-defensive) + log_mix)
 
     def check_X(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=float)

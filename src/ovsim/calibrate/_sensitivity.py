@@ -51,10 +51,10 @@ def sobol_indices(f: Callable[[np.ndarray], dict[str, np.ndarray]], bounds: np.n
         y = np.asarray(y, dtype=float).reshape(D + 2, N)
         fa, fb = y[0], y[1]
         good = np.isfinite(y).all(axis=0)
-        var = float(np.var(np.concatenate([fa[good], fb[good]])))
+        var = float(np.var(np.concatenate([fa[good], fb[good]]))) if good.sum() > 1 else math.nan
         for i, name in enumerate(names):
             fab = y[2 + i]
-            s1 = float(np.mean((fb * (fab - fa))[good]) / var) if var > 0 else math.nan
+            s1 = float(np.mean((fb * (fab - fa))[good]) / var) if var > 0 else math.nan  # NaN var: not > 0
             st = float(np.mean(((fa - fab) ** 2)[good]) / 2 / var) if var > 0 else math.nan
             rows.append({"output": out, "input": name, "first_order": s1, "total": st, "variance": var,
                          "samples": int(good.sum())})
@@ -97,7 +97,8 @@ def profile_likelihood(loglik: Callable[[np.ndarray], float], x_hat: np.ndarray,
     """The profile of input ``index`` over ``grid``: columns ``value``, ``log_likelihood`` and the
     maximising inputs ``x`` (tuple). ``attrs``: ``max_log_likelihood`` (over the profile and
     ``x_hat``), ``threshold`` (max - 1.92), ``interval`` (lowest and highest grid values at or above
-    it) and ``bounded_low`` / ``bounded_high`` (the profile falls below the threshold before the box ends)."""
+    it), ``bounded_low`` / ``bounded_high`` (the profile falls below the threshold before the box ends)
+    and ``infeasible_low`` / ``infeasible_high`` (it falls to -inf there: the edge of the feasible set)."""
     bounds = np.asarray(bounds, dtype=float)
     x_hat = np.asarray(x_hat, dtype=float)
     grid = np.asarray(grid, dtype=float)
@@ -135,8 +136,13 @@ def profile_likelihood(loglik: Callable[[np.ndarray], float], x_hat: np.ndarray,
     threshold = best - PROFILE_DROP
     inside = table["log_likelihood"].to_numpy() >= threshold
     values = grid[inside]
+    ll = table["log_likelihood"].to_numpy()
+    first, last = (int(np.argmax(inside)), len(grid) - 1 - int(np.argmax(inside[::-1]))) if len(values) else (0, 0)
     table.attrs.update({"max_log_likelihood": best, "threshold": threshold,
                         "interval": (float(values.min()), float(values.max())) if len(values) else (math.nan, math.nan),
                         "bounded_low": bool(len(values) and not inside[0]),
-                        "bounded_high": bool(len(values) and not inside[-1])})
+                        "bounded_high": bool(len(values) and not inside[-1]),
+                        # the bound is the feasible set's edge (e.g. the pool ESS floor), not the targets' information
+                        "infeasible_low": bool(len(values) and first > 0 and not np.isfinite(ll[first - 1])),
+                        "infeasible_high": bool(len(values) and last < len(grid) - 1 and not np.isfinite(ll[last + 1]))})
     return table
