@@ -136,3 +136,18 @@ def test_ensemble_draws_and_prediction_table():
     assert drr.predictive_q025 == pytest.approx(0.122, abs=0.01) and drr.predictive_q975 == pytest.approx(0.207, abs=0.01)
     hr = table.set_index("target").loc["hazard_ratio_os:tvec_vs_gmcsf"]
     assert hr.predictive_q025 == pytest.approx(0.62, abs=0.02) and hr.predictive_q975 == pytest.approx(1.0, abs=0.03)
+
+
+def test_smc_started_from_feasible_points_reaches_the_same_posterior():
+    def ll(x):
+        return np.where(np.abs(x[:, 1] + 0.5) < 2.0, _gauss(x), -np.inf)  # a feasible band
+
+    res = smc(ll, _prior, _sample, ["a", "b"], particles=800, seed=6, moves=4,
+              initial=np.array([[1.0, -0.5], [1.1, -0.4]]), initial_moves=30)
+    assert math.isnan(res.feasible_fraction) and res.info["initial"] == 2
+    assert np.allclose(res.particles.mean(axis=0), MEAN, atol=0.07)
+    assert np.allclose(res.particles.std(axis=0), SD, rtol=0.2)
+    # evidence relative to the prior restricted to the band (4/10 of the box): 1/40
+    assert res.log_evidence == pytest.approx(-math.log(40.0), abs=0.3)
+    with pytest.raises(ValueError, match="initial"):
+        smc(ll, _prior, _sample, ["a", "b"], particles=20, initial=np.array([[9.0, 9.0]]))

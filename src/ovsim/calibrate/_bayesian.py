@@ -163,7 +163,7 @@ class BayesianCalibration:
 
 def calibrate_bayesian(outcomes: pd.DataFrame, X: np.ndarray, names: list[str], spec: CalibrationSpec | None = None,
                        survival: Survival | None = None, seed: int | None = None,
-                       log_q: np.ndarray | None = None) -> BayesianCalibration:
+                       log_q: np.ndarray | None = None, initial: np.ndarray | None = None) -> BayesianCalibration:
     """Posterior over the population distribution of the biology given OPTiM's targets.
 
     ``outcomes``: one row per pool patient as ``pool_outcomes`` returns it (``ok`` False rows get
@@ -171,7 +171,9 @@ def calibrate_bayesian(outcomes: pd.DataFrame, X: np.ndarray, names: list[str], 
     (:func:`biology_matrix`); ``survival``: optional callable ``{arm: weights (N,)} ->
     {"median_<arm>": months, "hazard_ratio": ...}`` (survival targets are skipped without it);
     ``log_q`` (N,): each patient's proposal log density when the pool's biology was drawn by
-    ``PopulationModel.sample`` (a refined pool), None for the plausible pool's uniform box."""
+    ``PopulationModel.sample`` (a refined pool), None for the plausible pool's uniform box;
+    ``initial`` (Q, D): feasible hyperparameters to start the SMC from (e.g. the draws that built
+    the refined pool) when the feasible set is too small a part of the prior to find by rejection."""
     started = time.perf_counter()
     spec = spec or load_calibration_spec()
     b = spec.bayesian
@@ -195,13 +197,14 @@ def calibrate_bayesian(outcomes: pd.DataFrame, X: np.ndarray, names: list[str], 
     engine = Engine(model, model.check_X(X), mask, predictor, targets, survival, float(b.pool_ess_floor),
                     None if log_q is None else np.asarray(log_q, dtype=float))
     post = smc(engine.log_likelihood, model.log_prior, model.sample_prior, model.phi_names, particles=b.particles,
-               seed=seed, ess_fraction=b.ess_fraction, moves=b.moves_per_step)
+               seed=seed, ess_fraction=b.ess_fraction, moves=b.moves_per_step, initial=initial)
     draws = posterior_draws(post.particles, min(b.ensemble_size, len(post.particles)), seed)
     W = engine.weights(draws)
     predictions = predict_targets(predictor, W, survival)
     table = prediction_table(predictions, targets, seed=seed)
     provenance = {"seed": seed, "pool_patients": len(outcomes), "pool_ok": int(mask.sum()),
                   "targets": [t.name for t in targets], "skipped_targets": skipped,
-                  "pool_ess_of_draws": [float(e) for e in kish_ess(W)], "wall_seconds": time.perf_counter() - started}
+                  "pool_ess_of_draws": [float(e) for e in kish_ess(W)], "pool_ess_of_mean_weights": float(kish_ess(W.mean(0))),
+                  "wall_seconds": time.perf_counter() - started}
     return BayesianCalibration(engine, post, draws, W, predictions, table, outcomes["stage"].astype(str).to_numpy(),
                                b, provenance)

@@ -96,18 +96,78 @@ def _initial(rng: np.random.Generator, log_likelihood: Vectorised, sample_prior,
     return x[:n], ll[:n], feasible, drawn
 
 
+def _move(rng: np.random.Generator, x: np.ndarray, ll: np.ndarray, t: float, log_likelihood: Vectorised,
+          log_prior: Vectorised, chol: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """One random-walk Metropolis step of every particle targeting prior x L^t on the feasible set."""
+    P, D = x.shape
+    prop = x + rng.standard_normal((P, D)) @ chol.T
+    lp_prop = np.asarray(log_prior(prop), dtype=float)
+    ll_prop = np.full(P, -np.inf)
+    inside = np.isfinite(lp_prop)
+    if inside.any():
+        ll_prop[inside] = np.asarray(log_likelihood(prop[inside]), dtype=float)
+    lp = np.asarray(log_prior(x), dtype=float)
+    with np.errstate(invalid="ignore"):
+        log_ratio = np.where(np.isfinite(ll_prop), lp_prop + t * ll_prop - lp - t * ll, -np.inf)
+    ok = np.log(rng.random(P)) < log_ratio
+    x, ll = x.copy(), ll.copy()
+    x[ok], ll[ok] = prop[ok], ll_prop[ok]
+    return x, ll, float(ok.mean()), int(inside.sum())
+
+
+def _chol(x: np.ndarray, factor: float, scale: float) -> np.ndarray:
+    D = x.shape[1]
+    cov = np.atleast_2d(np.cov(x, rowvar=False)) + 1e-12 * np.eye(D)
+    return np.linalg.cholesky(factor**2 * scale**2 / D * cov + 1e-14 * np.eye(D))
+
+
+def _from_seeds(rng: np.random.Generator, seeds: np.ndarray, log_likelihood: Vectorised, log_prior: Vectorised,
+                n: int, moves: int, scale: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Particles spread over the feasible set from known feasible points: copies of ``seeds`` moved
+    by ``moves`` Metropolis steps targeting the prior restricted to the feasible set (t = 0)."""
+    ll0 = np.asarray(log_likelihood(seeds), dtype=float)
+    if not np.isfinite(ll0).any():
+        raise ValueError("initial: expected some starting points with a finite log-likelihood")
+    good = seeds[np.isfinite(ll0)]
+    pick = rng.integers(0, len(good), n)
+    x, ll = good[pick].copy(), ll0[np.isfinite(ll0)][pick]
+    evals, factor = len(seeds), 1.0
+    for _ in range(int(moves)):
+        spread = np.ptp(x, axis=0)
+        chol = _chol(x, factor, scale) if spread.min() > 0 else np.diag(np.maximum(spread, 1e-3))
+        x, ll, rate, e = _move(rng, x, ll, 0.0, log_likelihood, log_prior, chol)
+        evals += e
+        factor *= math.exp(np.clip(rate - 0.25, -0.2, 0.2) * 2.0)
+    return x, ll, evals
+
+
 def smc(log_likelihood: Vectorised, log_prior: Vectorised, sample_prior: Callable[[np.random.Generator, int], np.ndarray],
         names: list[str] | tuple[str, ...], *, particles: int = 400, seed: int = 0, ess_fraction: float = 0.5,
-        moves: int = 5, scale: float = 2.38, max_steps: int = 200, max_prior_draws: int | None = None) -> SMCResult:
-    """Run adaptive tempered SMC; see the module docstring. Returns equally weighted particles."""
+        moves: int = 5, scale: float = 2.38, max_steps: int = 200, max_prior_draws: int | None = None,
+        initial: np.ndarray | None = None, initial_moves: int = 50) -> SMCResult:
+    """Run adaptive tempered SMC; see the module docstring. Returns equally weighted particles.
+
+    ``initial`` (Q, D): feasible starting points (e.g. the posterior draws that built a refined
+    pool) used instead of rejection from the prior when the feasible set is a small part of it;
+    the particles are spread over the feasible set by ``initial_moves`` Metropolis steps at t = 0.
+    The feasible fraction is then unknown (NaN) and the log evidence is relative to the prior
+    restricted to the feasible set."""
     if not 0 < ess_fraction < 1:
         raise ValueError(f"ess_fraction: expected a number in (0, 1) (got {ess_fraction})")
     if int(particles) < 10 or int(moves) < 1:
         raise ValueError(f"particles, moves: expected at least 10 particles and 1 move (got {particles}, {moves})")
     P, D = int(particles), len(names)
     rng = np.random.default_rng(np.random.SeedSequence(int(seed)))
-    x, ll, feasible, evals = _initial(rng, log_likelihood, sample_prior, P, max_prior_draws or 50 * P)
-    t, temps, accept, log_z, factor = 0.0, [0.0], [], math.log(feasible), 1.0
+    if initial is None:
+        x, ll, feasible, evals = _initial(rng, log_likelihood, sample_prior, P, max_prior_draws or 250 * P)
+        log_z = math.log(feasible)
+    else:
+        initial = np.atleast_2d(np.asarray(initial, dtype=float))
+        if initial.shape[1] != D:
+            raise ValueError(f"initial: expected (Q, {D}) starting points")
+        x, ll, evals = _from_seeds(rng, initial, log_likelihood, log_prior, P, initial_moves, scale)
+        feasible, log_z = math.nan, 0.0
+    t, temps, accept, factor = 0.0, [0.0], [], 1.0
     while t < 1.0:
         if len(temps) > max_steps:
             raise ValueError(f"max_steps: expected tempering to reach 1 within {max_steps} steps (stopped at t = {t:.3g})")
@@ -118,25 +178,14 @@ def smc(log_likelihood: Vectorised, log_prior: Vectorised, sample_prior: Callabl
         idx = systematic_resample(rng, w)
         x, ll, t = x[idx], ll[idx], t_new
         temps.append(t)
-        cov = np.atleast_2d(np.cov(x, rowvar=False)) + 1e-12 * np.eye(D)
         rates = []
         for _ in range(int(moves)):
-            chol = np.linalg.cholesky(factor**2 * scale**2 / D * cov + 1e-14 * np.eye(D))
-            prop = x + rng.standard_normal((P, D)) @ chol.T
-            lp_prop = np.asarray(log_prior(prop), dtype=float)
-            ll_prop = np.full(P, -np.inf)
-            inside = np.isfinite(lp_prop)
-            if inside.any():
-                ll_prop[inside] = np.asarray(log_likelihood(prop[inside]), dtype=float)
-                evals += int(inside.sum())
-            lp = np.asarray(log_prior(x), dtype=float)
-            with np.errstate(invalid="ignore"):
-                log_ratio = np.where(np.isfinite(ll_prop), lp_prop + t * ll_prop - lp - t * ll, -np.inf)
-            ok = np.log(rng.random(P)) < log_ratio
-            x[ok], ll[ok] = prop[ok], ll_prop[ok]
-            rates.append(float(ok.mean()))
+            x, ll, rate, e = _move(rng, x, ll, t, log_likelihood, log_prior, _chol(x, factor, scale))
+            evals += e
+            rates.append(rate)
         rate = float(np.mean(rates))
         accept.append(rate)
         factor *= math.exp(np.clip(rate - 0.25, -0.2, 0.2) * 2.0)  # gentle adaptation towards ~0.25
     return SMCResult(tuple(names), x, ll, tuple(temps), tuple(accept), float(log_z), float(feasible), int(evals),
-                     {"particles": P, "moves": int(moves), "ess_fraction": float(ess_fraction), "seed": int(seed)})
+                     {"particles": P, "moves": int(moves), "ess_fraction": float(ess_fraction), "seed": int(seed),
+                      "initial": None if initial is None else len(initial)})
