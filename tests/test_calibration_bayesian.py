@@ -74,6 +74,8 @@ def test_same_seed_same_result_and_bad_input():
         calibrate_bayesian(out, X[:10], names, spec)
     with pytest.raises(ValueError, match="names: expected"):
         calibrate_bayesian(out, X, ["a", "b", "c"], spec)
+    with pytest.raises(ValueError, match="none in IIIB"):
+        calibrate_bayesian(out.assign(ok=out.stage != "IIIB"), X, names, spec)
     doc = _spec().model_dump()
     doc["bayesian"]["population_model"] = ["memory_recall_rate"]  # not redrawn in this pool
     with pytest.raises(ValueError, match="bayesian.population_model"):

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import PARAMETERS
+from ..population import STAGES
 from ._ensemble import posterior_draws, prediction_table
 from ._likelihood import Target, build_targets, total_log_likelihood
 from ._population_model import PopulationModel, kish_ess, stage_invariance
@@ -187,6 +188,9 @@ def calibrate_bayesian(outcomes: pd.DataFrame, X: np.ndarray, names: list[str], 
     model = PopulationModel(tuple(names), tuple(math.log10(spec.plausible.log_uniform_fold[n]) for n in names),
                             tuple(b.population_model))
     mask = outcomes["ok"].to_numpy(dtype=bool) if "ok" in outcomes else np.ones(len(outcomes), bool)
+    empty = sorted(set(STAGES) - set(outcomes["stage"].astype(str)[mask]))
+    if empty:
+        raise ValueError(f"outcomes.stage: expected simulated (ok) patients in every stage (none in {', '.join(empty)})")
     predictor = pool_predictor(outcomes)
     available = set(predictor.keys)
     targets = build_targets(design_effect=b.lesion_design_effect, survival=survival is not None)

@@ -119,8 +119,10 @@ def build_targets(published: dict[str, Any] | None = None, *, design_effect: flo
         out.append(_binomial(f"eu_durable_response_rate:{arm}", v["value"], v["events"], v["n"], "binomial",
                              f"binomial {v['events']}/{v['n']} (stage IIIB-IVM1a)"))
     for arm, v in t.get("median_time_to_response_months", {}).items():
-        orr = next(x for x in out if x.name == f"objective_response_rate:{arm}")
-        n = int(orr.events)
+        orr = [x for x in out if x.name == f"objective_response_rate:{arm}"]
+        if not orr:
+            raise ValueError(f"median_time_to_response_months.{arm}: expected an objective response rate for the arm")
+        n = int(orr[0].events)
         out.append(_binomial(f"responded_by_median_ttr:{arm}", 0.5, n / 2, n, "binomial",
                              f"half of the {n} responders by {v['value']} months: binomial {n / 2:g}/{n}"))
     for block, cats in t.items():
