@@ -54,14 +54,44 @@ class SurvivalFit(_Strict):
         return self
 
 
+class BayesianSpec(_Strict):
+    """The Bayesian calibration (``calibrate_bayesian``; docs/calibration.md, "Bayesian calibration")."""
+
+    population_model: list[Text] = Field(
+        ["kill_rate", "priming_rate", "infection_rate", "dc_recruitment_rate", "kill_ratio_halfsat"], min_length=1, max_length=20)
+    particles: Integer = Field(400, ge=10, le=100_000)  # SMC particles
+    moves_per_step: Integer = Field(5, ge=1, le=100)  # random-walk Metropolis moves after each tempering step
+    ess_fraction: Number = Field(0.5, gt=0, lt=1)  # tempering keeps the particle ESS >= this share
+    pool_ess_floor: Number = Field(200, ge=1, le=MAX_PATIENTS)  # importance-weighted pool ESS below it: -inf
+    ensemble_size: Integer = Field(20, ge=1, le=10_000)  # posterior draws carried into predictions
+    lesion_design_effect: Number = Field(3.0, ge=1, le=100)  # lesion-level binomial n divided by it (assumed)
+    seed: Integer = Field(11, ge=0, le=2**63 - 1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "BayesianSpec":
+        if len(set(self.population_model)) != len(self.population_model):
+            raise ValueError("population_model: expected each parameter at most once")
+        return self
+
+
 class CalibrationSpec(_Strict):
-    """Plausible-patient ranges, noise replicates, tolerances and the survival fit."""
+    """Plausible-patient ranges, noise replicates, tolerances, the survival fit and the Bayesian calibration."""
 
     source: Text = ""
     plausible: PlausibleSpec
     assessment_replicates: Integer = Field(4, ge=1, le=64)
     tolerance: Tolerance = Tolerance()
     survival: SurvivalFit
+    bayesian: BayesianSpec = BayesianSpec()
+
+    @model_validator(mode="after")
+    def _modelled_are_redrawn(self) -> "CalibrationSpec":
+        for name in self.bayesian.population_model:
+            if name not in self.plausible.log_uniform_fold:
+                raise ValueError(f"bayesian.population_model: expected parameters of plausible.log_uniform_fold (got {name!r})")
+            if self.plausible.log_uniform_fold[name] <= 1:
+                raise ValueError(f"bayesian.population_model: {name} has fold 1 (no range to model)")
+        return self
 
 
 def load_calibration_spec(path: str | Path | None = None) -> CalibrationSpec:
