@@ -1,4 +1,14 @@
-"""``calibrate``: plausible patients -> simulated outcomes -> prevalence weights -> survival fit -> a shipped pool."""
+"""``calibrate``: plausible patients -> simulated outcomes -> Bayesian population posterior -> survival fit -> shipped pool.
+
+1. Plausible patients: disease features from the population specification, biology redrawn over
+   documented ranges independently of stage (``_plausible``).
+2. Their outcomes on every arm (``_features.pool_outcomes``).
+3. A posterior over a stage-invariant population distribution of the biology, every target a likelihood
+   (``_bayesian.calibrate_bayesian``); its ensemble of M weight vectors over the pool carries calibration
+   uncertainty into predictions.
+4. The joint survival model fitted to the survival targets at the posterior-mean weights and at each
+   ensemble member's (``_survival_fit.fit_survival``).
+"""
 
 from __future__ import annotations
 
@@ -15,39 +25,38 @@ from .. import __version__
 from ..io import json_text
 from ..model import PARAMETERS
 from ..population import WeightedPool, calibrated_pool_path
-from ..population._selection import Weights
 from ..trial import SurvivalModel, TrialScenario, load_scenario, published_targets
+from ._bayesian import BayesianCalibration, biology_matrix, calibrate_bayesian
 from ._features import pool_outcomes
-from ._fit import arm_weights, fit_weights
 from ._plausible import plausible_pool
-from ._survival_fit import fit_survival
 from ._spec import CalibrationSpec, load_calibration_spec
+from ._survival_fit import fit_survival
 
 
 @dataclass(frozen=True, eq=False)
 class Calibration:
-    """A calibrated virtual population: the weighted pool, the fitted joint survival model and the diagnostics."""
+    """A calibrated virtual population: the pool with posterior-mean and ensemble weights, the fitted joint
+    survival model (posterior mean and per member) and the diagnostics."""
 
     pool: WeightedPool
     survival_model: SurvivalModel
-    weights: Weights
+    member_survival: tuple[SurvivalModel, ...]
+    bayes: BayesianCalibration
     survival_fit: dict[str, Any]
     outcomes: pd.DataFrame
     spec: CalibrationSpec
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> pd.DataFrame:
-        """Each weighting target with the achieved value, and the survival targets."""
-        w = self.weights.summary()
-        rows = [{"target": r["name"], "published": r["stated_target"], "tolerance": r["tolerance"],
-                 "calibrated": r["stated_achieved"]} for _, r in w.iterrows()]
-        for key, value in self.survival_fit["targets"].items():
-            rows.append({"target": key, "published": value, "tolerance": float("nan"),
-                         "calibrated": self.survival_fit["achieved"][key]})
-        return pd.DataFrame(rows)
+        """Every target: published value, the ensemble's mean and 95% interval, its log-likelihood share;
+        then the survival targets as fitted at the posterior-mean weights."""
+        rows = self.bayes.summary()
+        surv = [{"target": k, "published": v, "calibrated": self.survival_fit["achieved"][k]}
+                for k, v in self.survival_fit["targets"].items()]
+        return pd.concat([rows, pd.DataFrame(surv)], ignore_index=True)
 
     def identifiability(self) -> pd.DataFrame:
-        """For each redrawn parameter: how far the weights moved and narrowed its distribution.
+        """For each redrawn parameter: how far the posterior-mean weights moved and narrowed its distribution.
 
         ``shift``: weighted minus unweighted mean of log10(value / default) (decades);
         ``narrowing``: 1 - weighted SD / unweighted SD of that log value (0 = the targets say
@@ -68,19 +77,30 @@ class Calibration:
         return pd.DataFrame(rows)
 
     def ship(self, folder: str | Path | None = None) -> Path:
-        """Write the pool (``patients.parquet`` with weights, ``lesions.parquet``) and ``calibration.json``."""
+        """Write the pool (``patients.parquet`` with ``weight`` and ``weight_<k>``, ``lesions.parquet``),
+        ``calibration.json`` and ``outcomes.parquet`` (the pool's simulated outcomes, for sensitivity and
+        profile analyses without re-simulating)."""
         folder = Path(folder) if folder is not None else calibrated_pool_path()
         self.pool.save(folder)
         doc = {
-            "method": "prevalence weighting by minimum relative entropy of plausible patients (docs/calibration.md)",
+            "method": "Bayesian: stage-invariant population distribution of the biology by importance weights of "
+                      "plausible patients, targets as likelihoods, SMC posterior, ensemble (docs/calibration.md)",
             "survival_model": self.survival_model.model_dump(),
+            "survival_members": [m.model_dump() for m in self.member_survival],
             "survival_fit": self.survival_fit,
             "effective_sample_size": self.pool.effective_sample_size,
             "targets": self.summary().to_dict(orient="records"),
+            "hyperparameters": self.bayes.hyperparameters().to_dict(orient="records"),
+            "stage_invariance": self.bayes.stage_invariance().to_dict(orient="records"),
             "identifiability": self.identifiability().to_dict(orient="records"),
+            "posterior": {"temperatures": [float(t) for t in self.bayes.posterior.temperatures],
+                          "log_evidence": float(self.bayes.posterior.log_evidence),
+                          "population_model": list(self.spec.bayesian.population_model)},
             "provenance": self.provenance,
         }
         (folder / "calibration.json").write_text(json_text(doc))
+        keep = [c for c in self.outcomes.columns if not c.startswith(tuple(f"{a}_volume" for a in self.outcomes.attrs.get("arms", [])))]
+        self.outcomes[keep].to_parquet(folder / "outcomes.parquet", index=False)
         return folder
 
 
@@ -115,16 +135,29 @@ def calibrate(
     ttr = targets["median_time_to_response_months"][list(sc.arms)[0]]["value"]
     out = pool_outcomes(pool, sc, spec.plausible.seed, spec.assessment_replicates, ttr_months=ttr,
                         workers=workers, progress=progress)
-    weights, full = fit_weights(out, targets, spec)
+    simulated = time.perf_counter()
+    X, names = biology_matrix(pool.patients, spec.plausible.log_uniform_fold)
+    bayes = calibrate_bayesian(out, X, names, spec)
+    if progress:
+        print(f"posterior: {len(bayes.posterior.temperatures)} tempering steps, ensemble of {len(bayes.weights)}")
     arms, sizes = list(sc.arms), base.arm_sizes()
     allocation = sizes[arms[0]] / (sizes[arms[0]] + sizes[arms[-1]])  # the trial's, e.g. OPTiM's 2:1
-    survival, fit = fit_survival(out, arm_weights(out, full, spec), targets, start_model, sc.survival.follow_up_months,
-                                 sc.survival.accrual_months, allocation_first=allocation, fit=spec.survival.fit,
-                                 mc_patients=len(arms) * spec.survival.mc_patients_per_arm, seed=spec.plausible.seed)
+    predictor = bayes.engine.predictor
+
+    def fit(w: np.ndarray) -> tuple[SurvivalModel, dict[str, Any]]:
+        per_arm = {a: predictor.arm_weights(w, a) for a in (arms[0], arms[-1])}
+        return fit_survival(out, per_arm, targets, start_model, sc.survival.follow_up_months, sc.survival.accrual_months,
+                            allocation_first=allocation, fit=spec.survival.fit,
+                            mc_patients=len(arms) * spec.survival.mc_patients_per_arm, seed=spec.plausible.seed)
+
+    mean = bayes.mean_weights
+    survival, report = fit(mean)
+    members = tuple(fit(w)[0] for w in bayes.weights)
     provenance = {
         "ovsim_version": __version__, "seed": spec.plausible.seed, "plausible_patients": spec.plausible.patients,
         "replicates": spec.assessment_replicates, "failed_plausible_patients": int((~out["ok"]).sum()),
-        "wall_seconds": time.perf_counter() - started, "scenario": sc.name,
+        "simulation_seconds": simulated - started, "wall_seconds": time.perf_counter() - started, "scenario": sc.name,
+        "workers": workers, "bayesian": bayes.provenance,
     }
-    wpool = WeightedPool(pool, full, {**pool.provenance, **provenance, "kind": "calibrated pool"})
-    return Calibration(wpool, survival, weights, fit, out, spec, provenance)
+    wpool = WeightedPool(pool, mean, {**pool.provenance, **provenance, "kind": "calibrated pool"}, members=bayes.weights)
+    return Calibration(wpool, survival, members, bayes, report, out, spec, provenance)

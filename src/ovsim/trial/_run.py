@@ -227,7 +227,7 @@ def _treatment_end_day(doses: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
 
 def assess_arm(sc: TrialScenario, seed: int, arm: str, pop: Population, res: Any) -> dict[str, pd.DataFrame]:
     """Measure, assess and give survival to one simulated arm; tidy tables keyed by ``patient_key``."""
-    a, model = sc.assessment, sc.survival.survival_model()
+    a, model = sc.assessment, sc.survival.survival_model(sc.calibration_member)
     ds = res.trajectories
     t = np.asarray(ds["time_day"].values, dtype=float)
     d = np.asarray(ds["longest_diameter_cm"].values, dtype=float)

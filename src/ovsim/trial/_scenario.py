@@ -85,10 +85,11 @@ class FollowUpSpec(_Strict):
     accrual_months: Number = Field(24.0, ge=0, le=MAX_MONTHS)
     model: SurvivalModel | Literal["calibrated"] = SurvivalModel()
 
-    def survival_model(self) -> SurvivalModel:
-        """The joint survival model: the given coefficients, or the shipped calibrated ones (``calibrated``)."""
+    def survival_model(self, member: int | None = None) -> SurvivalModel:
+        """The joint survival model: the given coefficients, or the shipped calibrated ones (``calibrated``; those
+        fitted at calibration-ensemble member ``member``'s weights when one is given)."""
         if self.model == "calibrated":
-            return calibrated_survival_model()
+            return calibrated_survival_model(member)
         return self.model
 
 

@@ -96,8 +96,9 @@ def check_model(model: SurvivalModel) -> None:
 
 
 @functools.cache
-def calibrated_survival_model() -> SurvivalModel:
-    """The joint model fitted by the shipped calibration (``ovsim/data/calibrated/calibration.json``)."""
+def calibrated_survival_model(member: int | None = None) -> SurvivalModel:
+    """The joint model fitted by the shipped calibration (``ovsim/data/calibrated/calibration.json``): at the
+    posterior-mean weights (``member`` None) or at calibration-ensemble member ``member``'s weights."""
     path = resources.files("ovsim.data").joinpath("calibrated/calibration.json")
     try:
         doc = loads_json(path.read_text(), str(path))
@@ -105,8 +106,15 @@ def calibrated_survival_model() -> SurvivalModel:
         raise ValueError(f"{path}: no calibration shipped (run `ovsim calibrate --ship`)") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("survival_model"), dict):
         raise InputFileError(f"{path}: survival_model: expected a mapping of coefficients")
+    entry = doc["survival_model"]
+    if member is not None:
+        members = doc.get("survival_members") or []
+        if not isinstance(members, list) or not 0 <= int(member) < len(members):
+            raise ValueError(f"calibration_member: expected 0..{len(members) - 1} (the shipped calibration has "
+                             f"{len(members)} survival members; got {member})")
+        entry = members[int(member)]
     try:
-        return SurvivalModel.model_validate(doc["survival_model"])
+        return SurvivalModel.model_validate(entry)
     except ValueError:
         raise InputFileError(f"{path}: survival_model: expected the joint model's coefficients "
                              "(a calibration of an older ovsim? run `ovsim calibrate --ship`)") from None
