@@ -149,7 +149,8 @@ def test_endpoints_have_the_documented_shape(small):
         assert set(arm["overall_survival_at_months"]) == {"12", "24", "36", "48"}
         assert set(arm["lesion_level"]) == {"injected", "uninjected_nonvisceral", "uninjected_visceral"}
         for cat in arm["lesion_level"].values():
-            assert set(cat) == {"decrease_ge_50pct", "complete_resolution"}
+            assert set(cat) == {"decrease_ge_50pct", "complete_resolution", "n_lesions", "n_new_lesions"}
+            assert 0 <= cat["n_new_lesions"] <= cat["n_lesions"]
             assert set(cat["complete_resolution"]) == RATE_KEYS
     assert {"value", "ci95"} <= set(e["comparisons"]["hazard_ratio_os"])
     assert set(e["subgroups"]["stage"]) == {"IIIB/IIIC", "IVM1a", "IVM1b", "IVM1c"}

@@ -30,7 +30,7 @@ def pool_outcomes(
     """One row per plausible patient (pool order): stage, covariates, and per arm the mean durable /
     objective / complete response, mean log KG, baseline burden; for the first arm the mean share
     responding by ``ttr_months`` and per lesion category the mean lesions, >= 50% decreases and
-    complete resolutions. ``ok`` is False if any arm or replicate failed for the patient."""
+    complete resolutions (baseline and new lesions, each from its first measurement, as OPTiM counted). ``ok`` is False if any arm or replicate failed for the patient."""
     populations = {arm: pool for arm in scenario.arms}
     results = simulate_arms(scenario, populations, workers=workers, progress=progress)
     ids = pool.patients["patient_id"].to_numpy()

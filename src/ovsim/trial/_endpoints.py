@@ -121,12 +121,14 @@ def arm_endpoints(patients: pd.DataFrame, lesions: pd.DataFrame) -> dict[str, An
     durable = patients[patients.durable_response]
     out["progression_before_response_among_durable_responders"] = rate_of(
         durable["progression_before_response"].to_numpy(dtype=bool)).to_dict()
-    out["lesion_level"] = {}
+    out["lesion_level"] = {}  # baseline and new lesions, each from its first measurement (OPTiM's analysis)
     for cat in LESION_CATEGORIES:
         les = lesions[lesions.category == cat]
+        new = les["new_lesion"].to_numpy(dtype=bool) if "new_lesion" in les else np.zeros(len(les), bool)
         out["lesion_level"][cat] = {
             "decrease_ge_50pct": rate_of(les["decrease_ge_50pct"].to_numpy(dtype=bool)).to_dict(),
             "complete_resolution": rate_of(les["complete_resolution"].to_numpy(dtype=bool)).to_dict(),
+            "n_lesions": int(len(les)), "n_new_lesions": int(new.sum()),
         }
     return out
 
