@@ -156,15 +156,18 @@ class Population:
         return cls.from_tables(patients, lesions, provenance, source=str(folder))
 
     def summary(self) -> pd.DataFrame:
-        """Per stage: patients, mean lesions by site group, median largest diameter (cm)."""
+        """Per stage: patients, mean lesions by site group (visible injectable lesions intended for injection,
+        ``not_intended`` ones, lung, other visceral, occult deposits), median largest diameter (cm)."""
         les = self.lesions.merge(self.patients[["patient_id", "stage"]], on="patient_id")
         les["group"] = np.where(les["site"].isin(["cutaneous", "subcutaneous", "nodal"]), "injectable",
                                 np.where(les["site"] == "lung", "lung", "visceral_other"))
+        if "injection_intent" in les:
+            les.loc[(les["group"] == "injectable") & les["injection_intent"].eq(False), "group"] = "not_intended"
         les.loc[les["longest_diameter_cm"] < OCCULT_BELOW_CM, "group"] = "occult"
         counts = les.pivot_table(index="patient_id", columns="group", values="lesion_id", aggfunc="count").fillna(0)
         p = self.patients.set_index("patient_id").join(counts)
         p["largest_cm"] = les.groupby("patient_id")["longest_diameter_cm"].max()
-        cols = [c for c in ("injectable", "lung", "visceral_other", "occult") if c in p]
+        cols = [c for c in ("injectable", "not_intended", "lung", "visceral_other", "occult") if c in p]
         out = p.groupby("stage")[cols + ["largest_cm"]].agg(
             {**{c: "mean" for c in cols}, "largest_cm": "median"}
         )
