@@ -69,8 +69,8 @@ def draw_patient(
     rng: np.random.Generator, index: int, arm: str, spec: PopulationSpec
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One patient's row and lesion rows. The order of draws is part of the reproducibility contract:
-    stage, covariates, lesion counts, sites, the patient's size factor, sizes, patient parameters, per-lesion doubling time and
-    accessibility, occult deposits, and last each lesion's injection intent."""
+    stage, covariates, lesion counts, sites, the patient's size factor, sizes, patient parameters,
+    per-lesion doubling time and accessibility, occult deposits, and last each lesion's injection intent."""
     mix = spec.stage_mix[arm]
     probs = np.array([mix[s] for s in STAGES], dtype=float)
     stage = STAGES[int(rng.choice(len(STAGES), p=probs / probs.sum()))]
@@ -84,7 +84,7 @@ def draw_patient(
     hsv = bool(rng.random() < cov.hsv1_seropositive_fraction)
     bsa = _lognormal(rng, cov.bsa_m2.median, math.sqrt(math.exp(math.log(cov.bsa_m2.gsd) ** 2) - 1))
 
-    n_inj = 1 + _count(rng, st.injectable_mean - 1.0, st.injectable_dispersion)
+    n_inj = 1 + int(rng.poisson(st.injectable_mean - 1.0))
     n_lung = 1 + int(rng.poisson(max(st.lung[1] - 1.0, 0.0))) if rng.random() < st.lung[0] else 0
     p_visc = 0.5 if ldh_high else st.visceral_other[0]
     n_visc = min(3, 1 + int(rng.poisson(max(st.visceral_other[1] - 1.0, 0.0)))) if rng.random() < p_visc else 0
@@ -150,16 +150,6 @@ def _patient_size_scale(rng: np.random.Generator, gsd: float) -> float:
     if gsd <= 1.0:
         return 1.0
     return math.exp(math.log(gsd) * float(np.clip(rng.standard_normal(), -2.0, 2.0)))
-
-
-def _count(rng: np.random.Generator, mean: float, dispersion: float | None) -> int:
-    """A count with ``mean``: Poisson, or with ``dispersion`` k a negative binomial (gamma-Poisson mixture,
-    variance mean + mean^2 / k; two draws)."""
-    if mean <= 0.0:
-        return int(rng.poisson(0.0))
-    if dispersion is None:
-        return int(rng.poisson(mean))
-    return int(rng.poisson(rng.gamma(dispersion, mean / dispersion)))
 
 
 def _draw_intent(rng: np.random.Generator, spec: PopulationSpec, lesions: list[dict[str, Any]], n_visible: int) -> None:

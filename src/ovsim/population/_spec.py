@@ -43,7 +43,6 @@ class Covariates(_Strict):
 
 class StageSpec(_Strict):
     injectable_mean: Number = Field(ge=1, le=MAX_LESIONS)
-    injectable_dispersion: Number | None = Field(default=None, gt=0, le=1000)
     injectable_sites: dict[Literal["cutaneous", "subcutaneous", "nodal"], Number]
     lung: tuple[Number, Number]
     visceral_other: tuple[Number, Number]
