@@ -587,7 +587,7 @@ POP_VALUES = (Value(math.nan, "nan"), Value(math.inf, "inf"), Value(-math.inf, "
               Value(None, "null"), *(Value(p, "payload") for p in TEXT_PAYLOADS[:4]), Value(FORMULAS[0], "payload"))
 _POP_OPTIONAL = {"ecog", "ldh_x_uln", "hsv1_seropositive", "bsa_m2", "doubling_time_days", "accessibility", "stage",
                  "arm", "n_lesions", "n_occult", "burst_size", "dc_recruitment_rate", "infection_rate", "kill_rate",
-                 "priming_rate"}
+                 "priming_rate", "injection_intent"}
 _POP_TEXT = {"patient_id", "lesion_id", "arm", "stage", "site"}
 _POP_ENUM = {"stage", "site"}
 
@@ -604,13 +604,13 @@ def _population_cell_must_reject(table: str, column: str, v: Value) -> bool:
     if v.kind in ("inf", "negative", "huge", "text"):
         return True
     if v.kind == "bool":
-        return column != "hsv1_seropositive"
+        return column not in ("hsv1_seropositive", "injection_intent")
     if v.kind == "payload":
         return True
     if v.kind == "zero":
         return column in ("longest_diameter_cm", "accessibility", "doubling_time_days", "bsa_m2")
     if v.kind == "two":
-        return column in ("accessibility", "hsv1_seropositive")
+        return column in ("accessibility", "hsv1_seropositive", "injection_intent")
     return False
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from ovsim.engine import population_inputs, simulate_cohort, simulate_patient
 from ovsim.engine._simulate import patient_population
-from ovsim.population import Population, generate_population
+from ovsim.population import Population, generate_population, load_population_spec
 from ovsim.treatments import parse_regimen
 
 HORIZON, EVERY = 364.0, 28.0
@@ -16,8 +16,12 @@ HORIZON, EVERY = 364.0, 28.0
 
 @pytest.fixture(scope="module")
 def pop() -> Population:
-    """Ten virtual patients with at most 8 lesions (two slot groups: 4 and 8)."""
-    big = generate_population(40, seed=21)
+    """Ten virtual patients with at most 8 lesions (two slot groups: 4 and 8), from the reference spec with
+    fewer injectable lesions (the engine's equivalences do not depend on how many a patient has)."""
+    spec = load_population_spec()
+    few = spec.model_copy(update={"stages": {k: v.model_copy(update={"injectable_mean": 3.0})
+                                             for k, v in spec.stages.items()}})
+    big = generate_population(40, seed=21, spec=few)
     keep = np.flatnonzero(big.patients.n_lesions.to_numpy() <= 8)[:10]
     return big.subset(keep)
 

@@ -340,7 +340,7 @@ def test_spec_files_are_strict(tmp_path):
     data = Path(load_population_spec.__code__.co_filename).parent.parent / "data"
     spec = (data / "population_optim.yaml").read_text()
     path = tmp_path / "pop.yaml"
-    path.write_text(spec.replace("max_lesions: 16", "max_lesions: 1e6"))
+    path.write_text(spec.replace("max_lesions: 24", "max_lesions: 1e6"))
     with pytest.raises(ValueError) as err:
         load_population_spec(path)
     _one_line(err, path, "max_lesions", "less than or equal to 64")

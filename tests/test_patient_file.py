@@ -88,3 +88,33 @@ def test_bad_files_name_file_and_field(tmp_path, text, field, expected):
 def test_missing_file(tmp_path):
     with pytest.raises(InputFileError, match="cannot read"):
         load_patient(tmp_path / "nope.yaml")
+
+
+def test_injection_intent_defaults_true_and_is_carried(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text(GOOD)
+    assert all(les.injection_intent for les in load_patient(f).patient.lesions)  # old files still work
+    f.write_text(GOOD.replace("longest_diameter_cm: 2}", "longest_diameter_cm: 2}\n  - {id: C, site: cutaneous, "
+                                                        "longest_diameter_cm: 1, injection_intent: false}"))
+    p = load_patient(f).patient
+    assert [les.injection_intent for les in p.lesions] == [True, False, True]
+    assert p.injectable_mask == [True, False, False]
+
+
+@pytest.mark.parametrize("value", ["'no'", "1", "maybe"])
+def test_bad_injection_intent_is_one_line_naming_file_and_field(tmp_path, value):
+    f = tmp_path / "p.yaml"
+    f.write_text(GOOD.replace("longest_diameter_cm: 2}", f"longest_diameter_cm: 2, injection_intent: {value}}}"))
+    with pytest.raises(InputFileError, match=r"p\.yaml: lesions\[0\]\.injection_intent") as err:
+        load_patient(f)
+    assert "\n" not in str(err.value)
+
+
+def test_no_intended_injectable_lesion_refused_for_tvec(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text(GOOD.replace("longest_diameter_cm: 2}", "longest_diameter_cm: 2, injection_intent: false}"))
+    with pytest.raises(InputFileError, match=r"p\.yaml: lesions: T-VEC needs at least one injectable"):
+        load_patient(f)
+    f.write_text(GOOD.replace("longest_diameter_cm: 2}", "longest_diameter_cm: 2, injection_intent: false}")
+                 + "regimen: {gmcsf: {}}\n")
+    assert load_patient(f).regimen.names == ("gmcsf",)

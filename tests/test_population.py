@@ -64,9 +64,12 @@ def test_lesions_by_stage_mean_biology(big):
         x = inj[stage_of[inj.index] == stage]
         mu = SPEC.stages[stage].injectable_mean
         assert abs(x.mean() - mu) < 4 * np.sqrt(mu - 1) / np.sqrt(len(x)) + 0.05, stage
-    # Growth: more advanced stages grow faster (median patient doubling time).
-    med = big.patients.groupby("stage").doubling_time_days.median()
-    assert med["IIIB"] > med["IIIC"] > med["IVM1a"] > med["IVM1b"] > med["IVM1c"]
+    # Growth: one published distribution for every stage (no stage trend): each stage's median patient
+    # doubling time is the spec's, within 4 standard errors of a log-normal median.
+    sigma = np.sqrt(np.log1p(SPEC.variability.patient_doubling_time_cv ** 2))
+    for stage, x in big.patients.groupby("stage").doubling_time_days:
+        se = 1.2533 * sigma / np.sqrt(len(x))
+        assert abs(np.log(x.median() / SPEC.stages[stage].doubling_time_days)) < 4 * se, stage
 
 
 def test_eligibility_holds_for_every_patient(big):
@@ -90,9 +93,13 @@ def test_occult_deposits_follow_spec(big):
     per_patient = hidden.groupby("patient_id").size().reindex(big.patients.patient_id, fill_value=0)
     assert per_patient.max() <= occ.max_per_patient
     assert (per_patient.to_numpy() == big.patients.n_occult.to_numpy()).all()
-    # mean count ~ per_visible_lesion x visible lesions (before the cap, which rarely binds)
-    expected = np.minimum(occ.per_visible_lesion * (big.patients.n_lesions - big.patients.n_occult).to_numpy(), occ.max_per_patient)
-    assert abs(per_patient.mean() - expected.mean()) < 0.1 * expected.mean()
+    # mean count: E[min(Poisson(per_visible_lesion x visible lesions), max_per_patient)]
+    from scipy.stats import poisson
+
+    lam = occ.per_visible_lesion * (big.patients.n_lesions - big.patients.n_occult).to_numpy()
+    cap = occ.max_per_patient
+    expected = sum(k * poisson.pmf(k, lam) for k in range(cap)) + cap * poisson.sf(cap - 1, lam)
+    assert abs(per_patient.mean() - expected.mean()) < 4 * np.sqrt(np.minimum(lam, cap).mean() / len(lam))
     # stage III deposits are (almost) all at injectable sites; M1c has visceral ones
     stage_of = big.patients.set_index("patient_id").stage
     visc = hidden.site.isin(["lung", "liver", "visceral_other"])

@@ -137,7 +137,9 @@ def test_endpoints_have_the_documented_shape(small):
         assert set(arm["best_overall_response"]) == {"CR", "PR", "SD", "PD", "NE"}
         assert sum(r["value"] for r in arm["best_overall_response"].values()) == pytest.approx(1.0)
         for cat in arm["lesion_level"].values():
-            assert set(cat) == {"decrease_ge_50pct", "complete_resolution", "median_time_to_decrease_50pct_months"}
+            assert set(cat) == {"decrease_ge_50pct", "complete_resolution", "median_time_to_decrease_50pct_months",
+                                "n_lesions", "n_new_lesions"}
+            assert 0 <= cat["n_new_lesions"] <= cat["n_lesions"]
             assert set(cat["complete_resolution"]) == RATE_KEYS
     assert {"value", "ci95"} <= set(e["comparisons"]["hazard_ratio_os"])
     assert set(e["subgroups"]["stage"]) == {"IIIB/IIIC", "IVM1a", "IVM1b", "IVM1c"}

@@ -34,7 +34,7 @@ def pool_outcomes(
     objective / complete response and the true total tumour volume at every simulated day (noise-free, so
     not replicated; :func:`volume_course` reads it back); for the first arm the mean share
     responding by ``ttr_months`` and per lesion category the mean lesions, >= 50% decreases and
-    complete resolutions. ``ok`` is False if any arm or replicate failed for the patient."""
+    complete resolutions (baseline and new lesions, each from its first measurement, as OPTiM counted). ``ok`` is False if any arm or replicate failed for the patient."""
     populations = {arm: pool for arm in scenario.arms}
     results = simulate_arms(scenario, populations, workers=workers, progress=progress)
     ids = pool.patients["patient_id"].to_numpy()

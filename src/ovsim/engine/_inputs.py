@@ -35,7 +35,8 @@ class PatientInputs:
     lesion: dict[str, np.ndarray]
     """{name: (B, L)} lesion-level parameters and covariates (``model.lesion_names()``)."""
     injectable: np.ndarray
-    """(B, L) bool: lesion at an injectable site (padded slots False)."""
+    """(B, L) bool: lesion the dosing policy may inject: at an injectable site and intended for injection
+    (lesion column ``injection_intent``, missing or empty = true); padded slots False."""
     n_slots: int
 
     def one(self, i: int) -> "PatientInputs":
@@ -77,7 +78,7 @@ def population_inputs(population: Population, model: ModelDefinition, n_slots: i
         out[row, slot] = values
         lesion[name] = out
     injectable = np.zeros((n, n_slots), dtype=bool)
-    injectable[row, slot] = sites.isin(INJECTABLE_SITE_NAMES).to_numpy(dtype=bool)
+    injectable[row, slot] = sites.isin(INJECTABLE_SITE_NAMES).to_numpy(dtype=bool) & _intent(les)
     y0 = np.asarray(generate_array_model(model, np).initial_state(patient, lesion)) if n else \
         np.zeros((0, model.size(n_slots)))
     return PatientInputs(y0=y0, patient=patient, lesion=lesion, injectable=injectable, n_slots=n_slots)
@@ -89,3 +90,11 @@ def _column(frame: pd.DataFrame, name: str, default: np.ndarray) -> np.ndarray:
         return np.asarray(default, dtype=float)
     col = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
     return np.where(np.isnan(col), default, col)
+
+
+def _intent(lesions: pd.DataFrame) -> np.ndarray:
+    """Per lesion row, ``injection_intent`` as bools (a missing column or an empty cell: True)."""
+    if "injection_intent" not in lesions.columns:
+        return np.ones(len(lesions), dtype=bool)
+    col = lesions["injection_intent"]
+    return np.where(col.isna().to_numpy(), True, col.to_numpy(dtype=object)).astype(bool)

@@ -31,7 +31,8 @@ def patient_population(patient: Patient) -> Population:
         {"patient_id": patient.patient_id, "lesion_id": les.lesion_id, "site": les.site.value,
          "longest_diameter_cm": les.longest_diameter_cm,
          "accessibility": np.nan if les.accessibility is None else les.accessibility,
-         "doubling_time_days": np.nan if les.doubling_time_days is None else les.doubling_time_days}
+         "doubling_time_days": np.nan if les.doubling_time_days is None else les.doubling_time_days,
+         "injection_intent": les.injection_intent}
         for les in patient.lesions
     ]
     return Population.from_records([row], lesions, {})
@@ -60,7 +61,7 @@ def simulate_patient(
     schedule = build_schedule(regimen, horizon_days, output_every_days)
     pop = patient_population(patient)
     if schedule.policy is not None:
-        why = schedule.policy[1].check_patient(np.array([les.site.injectable for les in patient.lesions]))
+        why = schedule.policy[1].check_patient(np.array(patient.injectable_mask))
         if why:
             raise ValueError(f"patient {patient.patient_id}: {why}")
     batch, inputs = make_batch(pop, model, schedule, n_slots_for(patient.n_lesions))

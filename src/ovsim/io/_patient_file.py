@@ -33,6 +33,7 @@ class LesionSpec(_Strict):
     longest_diameter_cm: Number = Field(gt=0, le=MAX_DIAMETER_CM)
     accessibility: Number | None = Field(default=None, gt=0, le=1)
     doubling_time_days: Number | None = Field(default=None, gt=0)
+    injection_intent: Flag = True  # the investigator plans to inject it when present (injectable sites only)
 
     @field_validator("site")
     @classmethod
@@ -121,7 +122,8 @@ def _to_scenario(spec: PatientFile, name: str) -> PatientScenario:
         if lesion_id in ids[:k]:
             raise InputFileError(f"{name}: lesions[{k}].id: expected a unique id (got {lesion_id!r} again)")
     lesions = tuple(
-        Lesion(les.id, Site(les.site), les.longest_diameter_cm, les.accessibility, les.doubling_time_days)
+        Lesion(les.id, Site(les.site), les.longest_diameter_cm, les.accessibility, les.doubling_time_days,
+               les.injection_intent)
         for les in spec.lesions
     )
     p = spec.patient
@@ -136,7 +138,7 @@ def _to_scenario(spec: PatientFile, name: str) -> PatientScenario:
         raise InputFileError(f"{name}: {err}") from None
     policy = regimen.policy()
     if policy is not None:
-        why = policy[1].check_patient([les.site.injectable for les in lesions])
+        why = policy[1].check_patient(patient.injectable_mask)
         if why:
             raise InputFileError(f"{name}: lesions: {why}")
     return PatientScenario(patient, regimen, spec.horizon_days, spec.output_every_days, name)

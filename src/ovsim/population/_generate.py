@@ -52,12 +52,14 @@ def _lognormal(rng: np.random.Generator, median: float, cv: float) -> float:
     return float(median * math.exp(sigma * rng.standard_normal()))
 
 
-def _size(rng: np.random.Generator, spec: PopulationSpec, site: str, low: float, high: float) -> float:
-    """Baseline longest diameter (cm): the site's log-normal truncated to [low, high] by redrawing."""
+def _size(rng: np.random.Generator, spec: PopulationSpec, site: str, low: float, high: float,
+          scale: float = 1.0) -> float:
+    """Baseline longest diameter (cm): the site's log-normal (median x ``scale``) truncated to [low, high]
+    by redrawing."""
     dist = spec.lesion_size_cm[site]
     sigma = math.log(dist.gsd)
     for _ in range(_MAX_REDRAWS):
-        d = dist.median * math.exp(sigma * rng.standard_normal())
+        d = scale * dist.median * math.exp(sigma * rng.standard_normal())
         if low <= d <= high:
             return round(d, 3)
     raise ValueError(f"lesion_size_cm.{site}: cannot draw a size in [{low}, {high}] cm")
@@ -66,7 +68,9 @@ def _size(rng: np.random.Generator, spec: PopulationSpec, site: str, low: float,
 def draw_patient(
     rng: np.random.Generator, index: int, arm: str, spec: PopulationSpec
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """One patient's row and lesion rows. The order of draws is part of the reproducibility contract."""
+    """One patient's row and lesion rows. The order of draws is part of the reproducibility contract:
+    stage, covariates, lesion counts, sites, the patient's size factor, sizes, patient parameters,
+    per-lesion doubling time and accessibility, occult deposits, and last each lesion's injection intent."""
     mix = spec.stage_mix[arm]
     probs = np.array([mix[s] for s in STAGES], dtype=float)
     stage = STAGES[int(rng.choice(len(STAGES), p=probs / probs.sum()))]
@@ -94,8 +98,10 @@ def draw_patient(
     vo_probs = np.array([spec.visceral_other_sites[s] for s in vo_names])
     sites += [vo_names[k] for k in rng.choice(len(vo_names), size=n_visc, p=vo_probs / vo_probs.sum())]
 
+    scale = _patient_size_scale(rng, spec.patient_size_gsd)
     sizes = [
-        _size(rng, spec, s, spec.min_cm, spec.visceral_other_max_cm if s in ("liver", "visceral_other") else spec.max_cm)
+        _size(rng, spec, s, spec.min_cm, spec.visceral_other_max_cm if s in ("liver", "visceral_other") else spec.max_cm,
+              scale)
         for s in sites
     ]
     if max(sizes[:n_inj]) < spec.min_measurable_cm:  # measurable disease: largest injectable >= 1 cm
@@ -122,6 +128,7 @@ def draw_patient(
     ]
     occult = _occult_lesions(rng, spec, st, stage, patient_id, doubling, len(lesions), access0)
     lesions += occult
+    _draw_intent(rng, spec, lesions, n_visible=len(sites))
     row = {
         "patient_id": patient_id,
         "index": index,
@@ -135,6 +142,30 @@ def draw_patient(
         **params,
     }
     return row, lesions
+
+
+def _patient_size_scale(rng: np.random.Generator, gsd: float) -> float:
+    """The patient's factor on every lesion's median size: log-normal with geometric SD ``gsd``, its
+    normal deviate truncated to +-2 (no draw when ``gsd`` is 1)."""
+    if gsd <= 1.0:
+        return 1.0
+    return math.exp(math.log(gsd) * float(np.clip(rng.standard_normal(), -2.0, 2.0)))
+
+
+def _draw_intent(rng: np.random.Generator, spec: PopulationSpec, lesions: list[dict[str, Any]], n_visible: int) -> None:
+    """Set each lesion's ``injection_intent`` (the investigator plans to inject it when present), drawn last.
+
+    One uniform per lesion (visible, then occult), intended with the site's ``injection_intent``
+    probability (never at a visceral site). OPTiM enrolled patients with an injectable lesion to
+    treat, so if no visible injectable lesion is intended the largest one is.
+    """
+    u = rng.random(len(lesions))
+    for les, ui in zip(lesions, u):
+        les["injection_intent"] = bool(ui < spec.intent_probability(les["site"]))
+    visible = [j for j in range(n_visible) if lesions[j]["site"] in INJECTABLE_SITES]
+    if visible and not any(lesions[j]["injection_intent"] for j in visible):
+        largest = max(visible, key=lambda j: lesions[j]["longest_diameter_cm"])
+        lesions[largest]["injection_intent"] = True
 
 
 def _occult_lesions(

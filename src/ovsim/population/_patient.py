@@ -23,7 +23,9 @@ class Lesion:
 
     lesion_id: a label unique within the patient; site: where it is;
     longest_diameter_cm: baseline longest diameter (cm, > 0);
-    accessibility / doubling_time_days: lesion-level values (``None``: the patient's default).
+    accessibility / doubling_time_days: lesion-level values (``None``: the patient's default);
+    injection_intent: the investigator plans to inject it when present (only lesions at an injectable
+    site with intent are injected; ignored at visceral sites).
     """
 
     lesion_id: str
@@ -31,9 +33,13 @@ class Lesion:
     longest_diameter_cm: float
     accessibility: float | None = None
     doubling_time_days: float | None = None
+    injection_intent: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "site", Site.parse(self.site) if not isinstance(self.site, Site) else self.site)
+        if not isinstance(self.injection_intent, (bool, np.bool_)):
+            raise ValueError(f"injection_intent: expected true or false (got {self.injection_intent!r})")
+        object.__setattr__(self, "injection_intent", bool(self.injection_intent))
         for name in ("longest_diameter_cm", "accessibility", "doubling_time_days"):
             value = getattr(self, name)
             if (value is not None or name == "longest_diameter_cm") and (
@@ -115,6 +121,11 @@ class Patient:
     def has_injectable_lesion(self) -> bool:
         """True if any lesion is at an injectable site."""
         return any(les.site.injectable for les in self.lesions)
+
+    @property
+    def injectable_mask(self) -> list[bool]:
+        """Per lesion: at an injectable site and intended for injection (what the dosing policy may inject)."""
+        return [les.site.injectable and les.injection_intent for les in self.lesions]
 
     def parameter(self, name: str) -> float:
         """The patient's value of model parameter ``name`` (override or default)."""

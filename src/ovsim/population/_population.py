@@ -38,7 +38,9 @@ class Population:
       and one column per varied model parameter (parameter name, units
       as in docs/model.md). lesions: one row per lesion, in each patient's order: ``patient_id``,
       ``lesion_id``, ``site``, ``longest_diameter_cm`` and optional lesion-level
-      ``doubling_time_days``, ``accessibility``. provenance: seed, spec hash, ovsim version.
+      ``doubling_time_days``, ``accessibility`` and ``injection_intent`` (boolean: the investigator plans
+      to inject it when present; a missing column or an empty cell means true). provenance: seed,
+      spec hash, ovsim version.
     """
 
     patients: pd.DataFrame
@@ -154,15 +156,18 @@ class Population:
         return cls.from_tables(patients, lesions, provenance, source=str(folder))
 
     def summary(self) -> pd.DataFrame:
-        """Per stage: patients, mean lesions by site group, median largest diameter (cm)."""
+        """Per stage: patients, mean lesions by site group (visible injectable lesions intended for injection,
+        ``not_intended`` ones, lung, other visceral, occult deposits), median largest diameter (cm)."""
         les = self.lesions.merge(self.patients[["patient_id", "stage"]], on="patient_id")
         les["group"] = np.where(les["site"].isin(["cutaneous", "subcutaneous", "nodal"]), "injectable",
                                 np.where(les["site"] == "lung", "lung", "visceral_other"))
+        if "injection_intent" in les:
+            les.loc[(les["group"] == "injectable") & les["injection_intent"].eq(False), "group"] = "not_intended"
         les.loc[les["longest_diameter_cm"] < OCCULT_BELOW_CM, "group"] = "occult"
         counts = les.pivot_table(index="patient_id", columns="group", values="lesion_id", aggfunc="count").fillna(0)
         p = self.patients.set_index("patient_id").join(counts)
         p["largest_cm"] = les.groupby("patient_id")["longest_diameter_cm"].max()
-        cols = [c for c in ("injectable", "lung", "visceral_other", "occult") if c in p]
+        cols = [c for c in ("injectable", "not_intended", "lung", "visceral_other", "occult") if c in p]
         out = p.groupby("stage")[cols + ["largest_cm"]].agg(
             {**{c: "mean" for c in cols}, "largest_cm": "median"}
         )
@@ -179,6 +184,7 @@ def _to_patient(row: pd.Series, rows: pd.DataFrame) -> Patient:
         Lesion(
             str(r.lesion_id), Site(r.site), float(r.longest_diameter_cm),
             _opt(getattr(r, "accessibility", None)), _opt(getattr(r, "doubling_time_days", None)),
+            _flag(getattr(r, "injection_intent", None), True),
         )
         for r in rows.itertuples(index=False)
     )
@@ -357,6 +363,8 @@ def _check_tables_inner(patients: pd.DataFrame, lesions: pd.DataFrame, source: s
         acc = _numbers_named(lesions, "accessibility", "lesions").dropna()
         if not ((acc > 0) & (acc <= 1)).all():
             raise ValueError(f"{source}: lesions.accessibility: expected numbers in (0, 1] or empty")
+    if "injection_intent" in lesions.columns:
+        _check_flags(lesions, "injection_intent", source, "lesions")
     unknown = set(lesions["patient_id"]) - set(patients["patient_id"])
     if unknown:
         raise ValueError(f"{source}: lesions.patient_id: {shorten(sorted(unknown, key=str)[0], 80)} is not in patients")
@@ -378,12 +386,12 @@ def _numbers_named(df: pd.DataFrame, col: str, table: str) -> pd.Series:
         raise _TableError(f"{table}.{col}", str(err).split(": ", 1)[1]) from None
 
 
-def _check_flags(patients: pd.DataFrame, col: str, source: str) -> None:
+def _check_flags(frame: pd.DataFrame, col: str, source: str, table: str = "patients") -> None:
     """A boolean column: true/false, or empty (a missing cell takes the default)."""
-    if patients[col].dtype == bool:
+    if frame[col].dtype == bool:
         return
-    given = patients[col].dropna()
+    given = frame[col].dropna()
     bad = given[~given.map(lambda v: isinstance(v, (bool, np.bool_)))]
     if len(bad):
-        raise ValueError(f"{source}: patients.{col}: expected true or false (or empty) "
+        raise ValueError(f"{source}: {table}.{col}: expected true or false (or empty) "
                          f"(got {shorten(bad.iloc[0], 80)})")

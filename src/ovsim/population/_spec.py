@@ -96,7 +96,13 @@ class Variability(_Strict):
 
 
 class PopulationSpec(_Strict):
-    """Stage mix per arm, lesions per stage and site, sizes, covariates, parameter variability."""
+    """Stage mix per arm, lesions per stage and site, sizes, covariates, parameter variability.
+
+    patient_size_gsd: geometric SD of a per-patient factor on every visible lesion's median size
+    (1: none), so that tumour burden varies between patients more than lesion by lesion.
+    injection_intent: per injectable site, the probability (0-1) that the investigator plans to
+    inject a lesion there when it is present (missing sites: 1, every lesion intended).
+    """
 
     source: Text
     stage_mix: dict[Text, dict[_Stage, Number]] = Field(min_length=1, max_length=100)
@@ -109,8 +115,10 @@ class PopulationSpec(_Strict):
     max_cm: Number = Field(gt=0, le=MAX_DIAMETER_CM)
     visceral_other_max_cm: Number = Field(gt=0, le=MAX_DIAMETER_CM)
     min_measurable_cm: Number = Field(gt=0, le=MAX_DIAMETER_CM)
+    patient_size_gsd: Number = Field(1.0, ge=1, le=10)
     occult: OccultSpec
     variability: Variability
+    injection_intent: dict[Literal["cutaneous", "subcutaneous", "nodal"], Number] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _complete(self) -> "PopulationSpec":
@@ -126,11 +134,22 @@ class PopulationSpec(_Strict):
         if any(not 0 <= f <= 1 for f in self.visceral_other_sites.values()) \
                 or sum(self.visceral_other_sites.values()) <= 0:
             raise ValueError("visceral_other_sites: expected fractions in [0, 1], not all zero")
+        if self.max_lesions + self.occult.max_per_patient > MAX_LESIONS:
+            raise ValueError(f"max_lesions: expected max_lesions + occult.max_per_patient <= {MAX_LESIONS} "
+                             f"(got {self.max_lesions} + {self.occult.max_per_patient})")
         if not self.min_cm < self.min_measurable_cm <= self.max_cm:
             raise ValueError("min_measurable_cm: expected min_cm < min_measurable_cm <= max_cm")
+        if any(not 0 <= p <= 1 for p in self.injection_intent.values()):
+            raise ValueError("injection_intent: expected probabilities in [0, 1] per injectable site")
         if not self.occult.diameter_cm[1] < self.min_cm:
             raise ValueError("occult.diameter_cm: expected the upper bound below min_cm (occult deposits are unseen)")
         return self
+
+    def intent_probability(self, site: str) -> float:
+        """Probability that a lesion at ``site`` is intended for injection (0 at non-injectable sites)."""
+        if site not in INJECTABLE_SITES:
+            return 0.0
+        return float(self.injection_intent.get(site, 1.0))
 
     def digest(self) -> str:
         """SHA-256 of the specification's canonical JSON (for provenance)."""

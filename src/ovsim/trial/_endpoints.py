@@ -158,13 +158,15 @@ def arm_endpoints(patients: pd.DataFrame, lesions: pd.DataFrame) -> dict[str, An
     out["progression_before_response_among_objective_responders"] = rate_of(
         responders["progression_before_response"].to_numpy(dtype=bool)).to_dict()
     out["best_overall_response"] = _bor_shares(patients)
-    out["lesion_level"] = {}
+    out["lesion_level"] = {}  # baseline and new lesions, each from its first measurement (OPTiM's analysis)
     for cat in LESION_CATEGORIES:
         les = lesions[lesions.category == cat]
+        new = les["new_lesion"].to_numpy(dtype=bool) if "new_lesion" in les else np.zeros(len(les), bool)
         out["lesion_level"][cat] = {
             "decrease_ge_50pct": rate_of(les["decrease_ge_50pct"].to_numpy(dtype=bool)).to_dict(),
             "complete_resolution": rate_of(les["complete_resolution"].to_numpy(dtype=bool)).to_dict(),
             "median_time_to_decrease_50pct_months": _lesion_median_months(les),
+            "n_lesions": int(len(les)), "n_new_lesions": int(new.sum()),
         }
     return out
 

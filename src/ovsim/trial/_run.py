@@ -287,7 +287,7 @@ def assess_arm(sc: TrialScenario, seed: int, arm: str, pop: Population, res: Any
         **{f"response_{name}": _RESPONSE_NAMES[tab.response.reshape(-1)] for name, tab in tables.items()},
     })
 
-    les = lesion_outcomes(meas)
+    les = lesion_outcomes(meas, include_new=True)  # OPTiM's lesion-level analysis: baseline and new lesions
     lesions = pd.DataFrame({
         "patient_key": key[les["patient_index"].to_numpy()], "patient_id": p["patient_id"].to_numpy()[les["patient_index"]],
         "arm": arm, "lesion_id": lesion_id[les["patient_index"], les["lesion_index"]],
