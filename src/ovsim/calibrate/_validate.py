@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import DAYS_PER_MONTH
-from ..trial import TrialResult, TrialScenario, load_scenario, published_targets, rate, run_trial
+from ..trial import EU_INDICATION, TrialResult, TrialScenario, load_scenario, published_targets, rate, run_trial
 
 LESION_TOLERANCE = 0.05  # issue 5: lesion-level rates within 5 percentage points
 
@@ -49,6 +49,12 @@ def target_table(targets: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     hr = os_["hazard_ratio_tvec_vs_gmcsf"]
     rows.append({"target": "hazard ratio OS, tvec vs gmcsf", "published": hr["value"], "interval": tuple(hr["ci95"]),
                  "basis": "published 95% CI", "get": lambda r: r.endpoints["comparisons"]["hazard_ratio_os"]["value"]})
+    for arm, v in (t.get("eu_indication_subgroup") or {}).get("durable_response_rate", {}).items():
+        rows.append({"target": f"durable response rate, EU indication (IIIB-IVM1a), {arm}", "published": v["value"],
+                     "interval": _exact_interval(v["events"], v["n"]),
+                     "basis": f"exact binomial 95% CI for {v['events']}/{v['n']}",
+                     "get": (lambda r, arm=arm: r.endpoints["subgroups"]["eu_indication"][EU_INDICATION][arm]
+                             ["durable_response_rate"]["value"])})
     for cat, v in t["lesion_level_tvec_arm"].items():
         for key in ("decrease_ge_50pct", "complete_resolution"):
             rows.append({"target": f"lesions {cat}: {key}, tvec", "published": v[key],
