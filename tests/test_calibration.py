@@ -90,3 +90,36 @@ def test_shipped_targets_copy_matches_shared_targets():
     if not shared.exists():
         pytest.skip(f"shared targets not found at {shared} (repo checked out outside the workspace)")
     assert published_targets() == yaml.safe_load(shared.read_text())
+
+
+def _shipped_biology():
+    from ovsim.calibrate import biology_matrix
+    pool = load_calibrated_pool()
+    X, names = biology_matrix(pool.population.patients, SPEC.plausible.log_uniform_fold)
+    return pool, X, names
+
+
+def test_shipped_calibration_keeps_the_biology_the_same_in_every_stage():
+    """Stage acts only through disease features: the calibrated weights give every stage the same weighted
+    distribution of every redrawn parameter (max |z| below the Bonferroni threshold), for the posterior mean
+    and for every ensemble member."""
+    from ovsim.calibrate import stage_invariance
+    pool, X, names = _shipped_biology()
+    stage = pool.population.patients["stage"].astype(str).to_numpy()
+    for w in [pool.weights, *(pool.members if pool.members is not None else [])]:
+        table = stage_invariance(X, w, stage, names)
+        assert table.attrs["invariant"], (table.attrs["max_abs_z"], table.attrs["threshold"])
+
+
+def test_shipped_calibration_gives_seropositive_patients_no_penalty():
+    """Clinical reports show no efficacy penalty for HSV-1 seropositive patients (an untargeted direction):
+    in the calibrated population, the T-VEC durable response of seropositives is not below seronegatives'
+    by more than 5 percentage points."""
+    from ovsim.population import calibrated_pool_path
+    pool = load_calibrated_pool()
+    out = pd.read_parquet(calibrated_pool_path() / "outcomes.parquet")
+    sero = pool.population.patients.set_index("patient_id").loc[out["patient_id"], "hsv1_seropositive"].to_numpy(bool)
+    w = pool.weights
+    y = out["tvec_durable_response"].to_numpy(float)
+    rate = {s: float(np.sum(w[sero == s] * y[sero == s]) / np.sum(w[sero == s])) for s in (True, False)}
+    assert rate[True] >= rate[False] - 0.05, rate

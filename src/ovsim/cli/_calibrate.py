@@ -16,7 +16,7 @@ def calibrate(
     ship: bool = typer.Option(False, "--ship", help="Also install the result as ovsim's default population."),
     validate: bool = typer.Option(False, "--validate", help="After --ship: validate on fresh seeds (10x trial + 10 seeds)."),
 ) -> None:
-    """Calibrate plausible patients to the OPTiM targets (prevalence weighting + survival fit)."""
+    """Calibrate plausible patients to the OPTiM targets (Bayesian stage-invariant posterior + survival fit)."""
     out = check_out_path(out_text)  # before the (long) calibration: not '', not an existing file
     from ..calibrate import calibrate as run_calibration
     from ..calibrate import validate as run_validation
@@ -32,6 +32,7 @@ def calibrate(
     cal.ship(out)
     print(cal.summary().to_string(index=False))
     print(cal.identifiability().round(3).to_string(index=False))
+    print(cal.bayes.hyperparameters().round(3).to_string(index=False))
     print(f"effective sample size {cal.pool.effective_sample_size:.0f} of {len(cal.pool.population)} plausible patients; "
           f"wrote {strip_control(out)}")
     if ship:
