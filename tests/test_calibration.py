@@ -101,13 +101,17 @@ def _shipped_biology():
 
 def test_shipped_calibration_keeps_the_biology_the_same_in_every_stage():
     """Stage acts only through disease features: the calibrated weights give every stage the same weighted
-    distribution of every redrawn parameter (max |z| below the Bonferroni threshold), for the posterior mean
-    and for every ensemble member."""
+    distribution of every redrawn parameter: max |z| below the Bonferroni threshold for the posterior-mean
+    weights (the population trials draw from), and for the ensemble members with the threshold corrected for
+    their number too (each member's ESS is small: its z carries the pool's sampling noise)."""
     from ovsim.calibrate import stage_invariance
     pool, X, names = _shipped_biology()
     stage = pool.population.patients["stage"].astype(str).to_numpy()
-    for w in [pool.weights, *(pool.members if pool.members is not None else [])]:
-        table = stage_invariance(X, w, stage, names)
+    table = stage_invariance(X, pool.weights, stage, names)
+    assert table.attrs["invariant"], (table.attrs["max_abs_z"], table.attrs["threshold"])
+    members = pool.members if pool.members is not None else []
+    for w in members:
+        table = stage_invariance(X, w, stage, names, level=0.05 / len(members))
         assert table.attrs["invariant"], (table.attrs["max_abs_z"], table.attrs["threshold"])
 
 

@@ -1,6 +1,6 @@
 """Fill docs/calibration.md from the shipped calibration (run after `ovsim calibrate --ship --validate`).
 
-    python tools/calibration_doc.py     # tools/calibration_template.md + src/ovsim/data/calibrated/* -> docs/calibration.md
+    python tools/calibration_doc.py [--profiles]   # template + src/ovsim/data/calibrated/* -> docs/calibration.md
 
 The posterior is recomputed from the shipped pool outcomes (``outcomes.parquet``; deterministic for the
 calibration's seed) for the Sobol indices and the stage-invariance check.
@@ -39,7 +39,22 @@ def calibration_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def profile_table(profiles: dict) -> str:
+    rows = ["| hyperparameter | 95% profile interval (decades) | bounded by the targets below / above | "
+            "ends at the pool's ESS floor below / above |", "|---|---|---|---|"]
+    for name, t in profiles.items():
+        a = t.attrs
+        lo, hi = a.get("interval", (float("nan"), float("nan")))
+        rows.append(f"| `{name}` | {lo:+.2f} to {hi:+.2f} | {'yes' if a.get('bounded_low') else 'no'} / "
+                    f"{'yes' if a.get('bounded_high') else 'no'} | {'yes' if a.get('infeasible_low') else 'no'} / "
+                    f"{'yes' if a.get('infeasible_high') else 'no'} |")
+    return "\n".join(rows)
+
+
 def main() -> None:
+    import sys
+
+    with_profiles = "--profiles" in sys.argv
     doc = json.loads((SHIPPED / "calibration.json").read_text())
     spec = load_calibration_spec()
     prov = doc["provenance"]
@@ -94,6 +109,8 @@ def main() -> None:
                                   f"{doc['effective_sample_size']:.0f} of {prov['plausible_patients']:,}."),
         "SENSITIVITY_TABLE": "\n".join(sens_rows), "VALIDATION_TABLE": validation,
         "IDENTIFIABILITY_TABLE": "\n".join(id_rows),
+        "PROFILE_TABLE": profile_table(bayes.profiles(points=9)) if with_profiles else
+        "(run `python tools/calibration_doc.py --profiles`; about 5 minutes)",
     }.items():
         text = text.replace(key, value)
     note = ROOT / "tools" / "calibration_note.md"
