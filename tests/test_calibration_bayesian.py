@@ -84,11 +84,11 @@ def test_same_seed_same_result_and_bad_input():
 
 def test_engine_on_the_real_simulator_with_a_tiny_pool():
     """60 plausible patients, one replicate, paired design (as ``calibrate`` sets it up), and a
-    stand-in survival callable (weighted log-normal medians of the survival link; HR as the ratio
-    of medians) so that every target takes part."""
+    survival callable from the joint survival model (exact mixture medians and its HR) so that every
+    target takes part."""
     from ovsim.calibrate import biology_matrix, plausible_pool
     from ovsim.calibrate._features import pool_outcomes
-    from ovsim.calibrate._fit import _mu, weighted_median_os
+    from ovsim.calibrate._survival_fit import SurvivalPool, predict
     from ovsim.trial import SurvivalModel, load_scenario
 
     base = load_scenario()
@@ -99,12 +99,10 @@ def test_engine_on_the_real_simulator_with_a_tiny_pool():
     out = pool_outcomes(pool, sc, 7, 1, ttr_months=4.1)
     X, names = biology_matrix(pool.patients, spec.plausible.log_uniform_fold)
     model = SurvivalModel()
-    mus = {a: _mu(model, out[f"{a}_log_kg"].to_numpy(), out[f"{a}_baseline_cm2"].to_numpy(), out.ecog.to_numpy(),
-                  out.ldh_x_uln.to_numpy()) for a in ("tvec", "gmcsf")}
 
     def survival(w):
-        med = {a: weighted_median_os(w[a], mus[a], model.sigma) for a in ("tvec", "gmcsf")}
-        return {"median_tvec": med["tvec"], "median_gmcsf": med["gmcsf"], "hazard_ratio": med["gmcsf"] / med["tvec"]}
+        p = predict(SurvivalPool(out, w, model), model, 60.0, 24.0, 295 / 436)
+        return {k: p[k] for k in ("median_tvec", "median_gmcsf", "hazard_ratio")}
 
     res = calibrate_bayesian(out, X, names, spec, survival=survival, seed=1)
     s = res.summary()
