@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .._spec import PROVISIONAL, Mechanism, Parameter, State, Symbols, Terms, lesion_sum
+from .._spec import PROVISIONAL, Mechanism, Parameter, State, Symbols, Terms, fold_range, lesion_sum
 
 
 def _terms(s: Symbols) -> Terms:
@@ -48,7 +48,7 @@ MECHANISM = Mechanism(
     parameters=(
         Parameter("innate_clearance_rate", 1.0, "1/day", "maximal clearance of infected cells by a full innate infiltrate",
                   "innate clearance of infected cells (Friedman et al. 2006, Cancer Res 66:2314); value "
-                  + PROVISIONAL, "patient", (0.1, 10.0), "c_N"),
+                  + PROVISIONAL, "patient", fold_range(1.0, 3), "c_N"),
         Parameter("hsv_t_clearance_rate", 2.0, "1/day", "maximal clearance of infected cells by HSV-specific T cells",
                   "HSV-specific CTLs clear infected skin cells within days (Koelle et al. 1998, J Clin Invest "
                   "101:1500); value " + PROVISIONAL, symbol="c_H"),

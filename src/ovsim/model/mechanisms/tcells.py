@@ -100,7 +100,7 @@ MECHANISM = Mechanism(
         Parameter("inflammation_gain", 2.0, "1",
                   "maximal extra T-cell infiltration of a lesion from its inflammatory infiltrate",
                   "assumed; injected lesions respond more than uninjected ones (Andtbacka et al. 2016)",
-                  "patient", fold_range(2.0, 3), "chi"),
+                  "patient", fold_range(2.0, 5), "chi"),
         Parameter("exhaustion_burden_cells", 3.0e9, "cells",
                   "total tumour cells at which burden-driven T-cell dysfunction halves killing",
                   "T-cell dysfunction grows with tumour burden (Huang et al. 2017, Nature 545:60); value "

@@ -53,7 +53,7 @@ MECHANISM = Mechanism(
         Parameter("burst_size", 8.0, "PFU/cell", "infectious virus released per lysed tumour cell (in vivo)",
                   "no T-VEC value in human tumours is published; assumed below the b = 50 a glioma model used for "
                   "another HSV-1 mutant (Friedman et al. 2006, Cancer Res 66:2314): in vivo yields are lower than "
-                  "in culture; varies between patients (docs/population.md)", "patient", (2.0, 100.0), "b"),
+                  "in culture; varies between patients (docs/population.md)", "patient", fold_range(8.0, 3), "b"),
         Parameter("lysis_rate", 1.0, "1/day", "rate at which infected tumour cells burst (1/lifetime)",
                   "HSV-1 replication cycle ~18-24 h (Friedman et al. 2006)", symbol="delta_I"),
         Parameter("virus_decay_rate", 0.5, "1/day", "loss of infectivity of free virus in tissue",
