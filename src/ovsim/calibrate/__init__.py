@@ -26,7 +26,6 @@ from ..population._selection import (
     share_constraint,
 )
 from ..population._resample import resample, resample_indexed, resample_one
-from ._fit import arm_weights
 from ._bayesian import BayesianCalibration, biology_matrix, calibrate_bayesian
 from ._ensemble import posterior_draws, prediction_table
 from ._likelihood import Target, build_targets, log_likelihood, total_log_likelihood
@@ -51,7 +50,6 @@ __all__ = [
     "SMCResult",
     "Target",
     "Weights",
-    "arm_weights",
     "calibrate",
     "fit_survival",
     "biology_matrix",

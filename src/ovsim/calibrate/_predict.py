@@ -5,9 +5,8 @@ Every prediction is post-stratified to an arm's published stage mix (``populatio
 
     rate_arm(y) = sum_s m_arm,s E_s(y),        ratio targets: rate_arm(num) / rate_arm(den).
 
-This is what ``stage_ratio`` in ``_fit.py`` does when the weighted pool already has the reference
-arm's stage mix; here it holds whatever stage mix the weighted pool has (the population weights
-depend on biology only). The EU-indication subgroup uses each arm's mix restricted to IIIB, IIIC
+This holds whatever stage mix the weighted pool has (the population weights depend on biology
+only). The EU-indication subgroup uses each arm's mix restricted to IIIB, IIIC
 and IVM1a (renormalised). Targets: response rates per arm (``{arm}_durable_response`` etc.), the
 share of responders responding by the median time to response (``{arm}_responded_by_ttr`` over
 ``{arm}_objective_response``), lesion-level rates (``{arm}_{category}_decrease`` / ``_resolved``

@@ -78,8 +78,8 @@ class Calibration:
 
     def ship(self, folder: str | Path | None = None) -> Path:
         """Write the pool (``patients.parquet`` with ``weight`` and ``weight_<k>``, ``lesions.parquet``),
-        ``calibration.json`` and ``outcomes.parquet`` (the pool's simulated outcomes, for sensitivity and
-        profile analyses without re-simulating)."""
+        ``calibration.json`` and ``outcomes.parquet`` (the pool's simulated outcomes, burden courses included, for
+        sensitivity, profile and survival analyses without re-simulating)."""
         folder = Path(folder) if folder is not None else calibrated_pool_path()
         self.pool.save(folder)
         doc = {
@@ -99,8 +99,7 @@ class Calibration:
             "provenance": self.provenance,
         }
         (folder / "calibration.json").write_text(json_text(doc))
-        keep = [c for c in self.outcomes.columns if not c.startswith(tuple(f"{a}_volume" for a in self.outcomes.attrs.get("arms", [])))]
-        self.outcomes[keep].to_parquet(folder / "outcomes.parquet", index=False)
+        self.outcomes.to_parquet(folder / "outcomes.parquet", index=False)
         return folder
 
 

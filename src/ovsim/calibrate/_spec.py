@@ -34,12 +34,6 @@ class PlausibleSpec(_Strict):
         return self
 
 
-class Tolerance(_Strict):
-    response_rate: Number = Field(0.01, ge=0, le=1)
-    time_to_response_quantile: Number = Field(0.02, ge=0, le=1)
-    lesion_level: Number = Field(0.015, ge=0, le=1)
-
-
 class SurvivalFit(_Strict):
     """The joint survival model's coefficients fitted to the survival targets (at most three: there are three
     targets) and the size of the Monte Carlo trial that checks the fitted hazard ratio (0: no check)."""
@@ -75,12 +69,11 @@ class BayesianSpec(_Strict):
 
 
 class CalibrationSpec(_Strict):
-    """Plausible-patient ranges, noise replicates, tolerances, the survival fit and the Bayesian calibration."""
+    """Plausible-patient ranges, noise replicates, the survival fit and the Bayesian calibration."""
 
     source: Text = ""
     plausible: PlausibleSpec
     assessment_replicates: Integer = Field(4, ge=1, le=64)
-    tolerance: Tolerance = Tolerance()
     survival: SurvivalFit
     bayesian: BayesianSpec = BayesianSpec()
 

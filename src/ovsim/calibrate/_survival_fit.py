@@ -113,7 +113,7 @@ def fit_survival(out: pd.DataFrame, weights: dict[str, np.ndarray], targets: dic
 
     out: :func:`~ovsim.calibrate._features.pool_outcomes`' table (volume columns, ``ecog``, ``ldh_x_uln``);
     weights: ``{arm: (P,) weights}`` for the first (experimental) and last (control) arm, e.g.
-    :func:`~ovsim.calibrate._fit.arm_weights`; allocation_first: share of trial patients on the first arm;
+    ``PoolPredictor.arm_weights`` (post-stratified to each arm's stage mix); allocation_first: share of trial patients on the first arm;
     mc_patients > 0 adds a Monte Carlo Cox check of that many patients. Returns the fitted model and a report
     (``achieved``, ``targets``, ``standard_errors``, ``loss``: the negative log-likelihood, and more)."""
     started = time.perf_counter()

@@ -30,7 +30,6 @@ def single_lesion_dose_response(
     retention: fractions (0, 1] of each dose that stay in the lesion (``dose_retention``).
     """
     rows = []
-    volume_ml = None
     for f in np.asarray(retention, dtype=float):
         if not 0 < f <= 1:
             raise ValueError(f"retention: expected fractions in (0, 1] (got {f!r})")
@@ -38,7 +37,7 @@ def single_lesion_dose_response(
         params = {"dose_retention": float(f), **({} if t_cell_killing else {"kill_rate": NO_KILLING})}
         p = Patient("DOSE", (lesion,), hsv1_seropositive=hsv1_seropositive, parameters=params)
         r = simulate_patient(p, {"tvec": "label"}, horizon_days=max(days) + 1.0, output_every_days=1.0)
-        t = r.lesions["time_day"].values if "time_day" in r.lesions else r.lesions["time"].values
+        t = r.lesions["time_day"].values
         vol = r.lesions["volume_cm3"].values[:, 0]
         infected = r.lesions["infected_cells"].values[:, 0] / np.maximum(r.lesions["tumour_cells"].values[:, 0], 1.0)
         later = r.doses[r.doses["CONC_PFU_ML"] >= 1e8]
