@@ -76,7 +76,7 @@ def test_named_dimensions_and_provenance(pop, cohort):
 
 def test_broken_patient_is_flagged_and_others_unaffected(pop, cohort):
     patients = pop.patients.copy()
-    patients.loc[2, "kill_ratio_halfsat"] = 0.0  # 0/0 in the killing term at t = 0: non-finite
+    patients.loc[2, "kill_effector_halfsat_cells"] = 0.0  # 0/0 in the killing term at t = 0: non-finite
     broken = Population.from_tables(patients, pop.lesions, pop.provenance)
     res = simulate_cohort(broken, horizon_days=HORIZON, output_every_days=EVERY, chunk_size=4)
     assert res.n_failed == 1

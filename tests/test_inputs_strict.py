@@ -261,7 +261,7 @@ def test_parameter_overrides(tmp_path, value, expected):
 
 def test_divisors_are_derived_from_the_model():
     found = positive_parameters()
-    assert {"tumour_cell_density", "priming_delay_days", "doubling_time_days", "kill_ratio_halfsat",
+    assert {"tumour_cell_density", "priming_delay_days", "doubling_time_days", "kill_effector_halfsat_cells",
             "carrying_capacity_cells"} <= found
     assert "kill_rate" not in found and "burst_size" not in found
     toy = Mechanism("toy", "Toy", "a quantity that divides by a new parameter", lambda s: Terms(
@@ -354,7 +354,7 @@ def test_spec_files_are_strict(tmp_path):
     _one_line(err, path, "occult.diameter_cm: expected [low, high]")
     cal = (data / "calibration_optim.yaml").read_text()
     path = tmp_path / "cal.yaml"
-    path.write_text(cal.replace("patients: 3000", "patients: 1000000000"))
+    path.write_text(cal.replace("patients: 4000", "patients: 1000000000"))
     with pytest.raises(ValueError) as err:
         load_calibration_spec(path)
     _one_line(err, path, "plausible.patients", "less than or equal to 1000000")
@@ -433,8 +433,8 @@ def test_population_columns_are_validated(tmp_path, saved, column, values, words
 def test_population_divisors_and_lesions_on_load(tmp_path, saved):
     p, les, prov = saved
     bad = p.copy()
-    bad["kill_ratio_halfsat"] = [0.0, 0.1, 0.1]
-    _load_fails(_save(tmp_path / "a", bad, les, prov), "kill_ratio_halfsat", "> 0", "divides in the model")
+    bad["kill_effector_halfsat_cells"] = [0.0, 0.1, 0.1]
+    _load_fails(_save(tmp_path / "a", bad, les, prov), "kill_effector_halfsat_cells", "> 0", "divides in the model")
     bad = les.copy()
     bad["doubling_time_days"] = 0.0
     _load_fails(_save(tmp_path / "b", p, bad, prov), "lesions.doubling_time_days")

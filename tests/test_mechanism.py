@@ -116,3 +116,72 @@ def test_liver_metastases_weaken_the_response_everywhere():
                      float(r.lesions["volume_cm3"].values[-1, :2].sum()))
     assert out["liver"][0] < 0.9 * out["lung"][0]
     assert out["liver"][1] > out["lung"][1]
+
+
+def test_large_lesions_are_killed_from_their_margin():
+    """Effectors reach all of a small lesion but only the rim of a large one: at the same effectors and the
+    same total burden, a 4 cm lesion's per-cell kill rate is close to d_T / d of what full reach would give."""
+    model = default_model()
+    d_t = model.parameters["t_cell_penetration_diameter_cm"].value
+    density = model.parameters["tumour_cell_density"].value
+    cells = density * np.pi / 6 * 4.0 ** 3  # a 4 cm lesion
+    state = {"uninfected_cells": cells, "sheltered_cells": 0.0, "effector_t_cells": 1e8}
+    rim = _kill_one_lesion(**state)
+    full = _kill_one_lesion(**state, t_cell_penetration_diameter_cm=1e3)
+    assert 0.8 * d_t / 4.0 < rim / full < 1.2 * d_t / 4.0
+
+
+def _two_uninjected(**lesion_values) -> Patient:
+    """One injected lesion and two identical uninjected skin lesions with their own values."""
+    les = (Lesion("INJ", "cutaneous", 2.0),
+           *(Lesion(k, "cutaneous", 1.5, injection_intent=False, **v) for k, v in lesion_values.items()))
+    return Patient("H", les, parameters={"kill_rate": 0.3})
+
+
+def test_hot_and_cold_lesions_of_one_patient_respond_discordantly():
+    """The same patient's systemic effectors shrink a hot uninjected lesion and leave a cold twin growing:
+    lesion-level outcomes are not all decided by the patient (OPTiM: 34% of uninjected non-visceral lesions
+    decreased by half or more while 26% of patients responded)."""
+    p = _two_uninjected(HOT={"immune_infiltration": 3.0}, COLD={"immune_infiltration": 0.1})
+    r = simulate_patient(p, "tvec", horizon_days=240.0, output_every_days=30.0)
+    vol = r.lesions["volume_cm3"].values
+    ids = list(r.lesions["lesion"].values)
+    hot, cold = ids.index("HOT"), ids.index("COLD")
+    assert vol[-1, hot] < 0.35 * vol[0, hot]  # at least a 50% decrease in the product of diameters
+    assert vol[-1, cold] > vol[0, cold]
+
+
+def test_killed_cells_occupy_the_lesion_until_cleared():
+    """Killed tumour cells still count in a lesion's size: the measured volume lags the living cells, and a
+    slower clearance keeps the lesion measurable for longer."""
+    sizes = {}
+    for half_life in (7.0, 42.0):
+        p = Patient("D", (Lesion("C", "cutaneous", 2.0),),
+                    parameters={"kill_rate": 0.5, "dying_cell_clearance_rate": np.log(2) / half_life})
+        r = simulate_patient(p, "tvec", horizon_days=150.0, output_every_days=10.0)
+        les = r.lesions
+        dying = les["dying_cells"].values[:, 0]
+        living = sum(les[k].values[:, 0] for k in ("uninfected_cells", "sheltered_cells", "infected_cells"))
+        assert dying.max() > 0.1 * living[0]  # the killed cells are a visible part of the lesion for a while
+        sizes[half_life] = les["volume_cm3"].values[:, 0]
+    assert np.all(sizes[42.0][1:] >= sizes[7.0][1:] - 1e-9)
+    assert np.any(sizes[42.0][1:] > 1.5 * sizes[7.0][1:])
+
+
+def test_killing_inflames_the_lesion_it_happens_in():
+    """Tumour-specific killing feeds the lesion's own inflammation (interferon-gamma, CXCL9/10): an uninjected
+    lesion that effectors are clearing becomes inflamed, more than a cold twin in the same patient, and not
+    at all when the loop is switched off (no virus reaches an uninjected lesion)."""
+    def inflammation(**params):
+        p = _two_uninjected(HOT={"immune_infiltration": 3.0}, COLD={"immune_infiltration": 0.1})
+        p = Patient(p.patient_id, p.lesions, parameters={**dict(p.parameters), **params})
+        r = simulate_patient(p, "tvec", horizon_days=120.0, output_every_days=5.0)
+        ids = list(r.lesions["lesion"].values)
+        phi = r.lesions["local_inflammation"].values
+        return phi[:, ids.index("HOT")], phi[:, ids.index("COLD")]
+
+    hot, cold = inflammation()
+    assert hot.max() > 0.2
+    assert hot[:8].mean() > 1.5 * cold[:8].mean()  # the first 5 weeks: the hot lesion inflames first
+    off, _ = inflammation(inflammation_kill_halfsat=1e4)  # the loop off
+    assert off.max() < 0.05

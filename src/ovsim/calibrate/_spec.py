@@ -52,7 +52,7 @@ class BayesianSpec(_Strict):
     """The Bayesian calibration (``calibrate_bayesian``; docs/calibration.md, "Bayesian calibration")."""
 
     population_model: list[Text] = Field(
-        ["kill_rate", "priming_rate", "infection_rate", "dc_recruitment_rate", "kill_ratio_halfsat"], min_length=1, max_length=20)
+        ["kill_rate", "priming_rate", "infection_rate", "dc_recruitment_rate", "kill_effector_halfsat_cells"], min_length=1, max_length=20)
     particles: Integer = Field(400, ge=10, le=100_000)  # SMC particles
     moves_per_step: Integer = Field(5, ge=1, le=100)  # random-walk Metropolis moves after each tempering step
     ess_fraction: Number = Field(0.5, gt=0, lt=1)  # tempering keeps the particle ESS >= this share

@@ -32,7 +32,8 @@ def patient_population(patient: Patient) -> Population:
          "longest_diameter_cm": les.longest_diameter_cm,
          "accessibility": np.nan if les.accessibility is None else les.accessibility,
          "doubling_time_days": np.nan if les.doubling_time_days is None else les.doubling_time_days,
-         "injection_intent": les.injection_intent}
+         "injection_intent": les.injection_intent,
+         "immune_infiltration": np.nan if les.immune_infiltration is None else les.immune_infiltration}
         for les in patient.lesions
     ]
     return Population.from_records([row], lesions, {})

@@ -34,6 +34,7 @@ class LesionSpec(_Strict):
     accessibility: Number | None = Field(default=None, gt=0, le=1)
     doubling_time_days: Number | None = Field(default=None, gt=0)
     injection_intent: Flag = True  # the investigator plans to inject it when present (injectable sites only)
+    immune_infiltration: Number | None = Field(default=None, gt=0, le=1000)  # relative to the site's (1 = typical)
 
     @field_validator("site")
     @classmethod
@@ -123,7 +124,7 @@ def _to_scenario(spec: PatientFile, name: str) -> PatientScenario:
             raise InputFileError(f"{name}: lesions[{k}].id: expected a unique id (got {lesion_id!r} again)")
     lesions = tuple(
         Lesion(les.id, Site(les.site), les.longest_diameter_cm, les.accessibility, les.doubling_time_days,
-               les.injection_intent)
+               les.injection_intent, les.immune_infiltration)
         for les in spec.lesions
     )
     p = spec.patient

@@ -23,7 +23,8 @@ class Lesion:
 
     lesion_id: a label unique within the patient; site: where it is;
     longest_diameter_cm: baseline longest diameter (cm, > 0);
-    accessibility / doubling_time_days: lesion-level values (``None``: the patient's default);
+    accessibility / doubling_time_days / immune_infiltration: lesion-level values (``None``: the patient's
+    default);
     injection_intent: the investigator plans to inject it when present (only lesions at an injectable
     site with intent are injected; ignored at visceral sites).
     """
@@ -34,13 +35,14 @@ class Lesion:
     accessibility: float | None = None
     doubling_time_days: float | None = None
     injection_intent: bool = True
+    immune_infiltration: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "site", Site.parse(self.site) if not isinstance(self.site, Site) else self.site)
         if not isinstance(self.injection_intent, (bool, np.bool_)):
             raise ValueError(f"injection_intent: expected true or false (got {self.injection_intent!r})")
         object.__setattr__(self, "injection_intent", bool(self.injection_intent))
-        for name in ("longest_diameter_cm", "accessibility", "doubling_time_days"):
+        for name in ("longest_diameter_cm", "accessibility", "doubling_time_days", "immune_infiltration"):
             value = getattr(self, name)
             if (value is not None or name == "longest_diameter_cm") and (
                     isinstance(value, (bool, np.bool_)) or not isinstance(value, _REAL)):
@@ -49,6 +51,9 @@ class Lesion:
             raise ValueError(f"longest_diameter_cm: expected a number > 0 (got {self.longest_diameter_cm!r})")
         if self.accessibility is not None and not (0 < self.accessibility <= 1):
             raise ValueError(f"accessibility: expected 0 < accessibility <= 1 (got {self.accessibility!r})")
+        if self.immune_infiltration is not None and not (
+                math.isfinite(self.immune_infiltration) and self.immune_infiltration > 0):
+            raise ValueError(f"immune_infiltration: expected a number > 0 (got {self.immune_infiltration!r})")
         if self.doubling_time_days is not None and not (
             math.isfinite(self.doubling_time_days) and self.doubling_time_days > 0
         ):

@@ -38,7 +38,7 @@ class Population:
       and one column per varied model parameter (parameter name, units
       as in docs/model.md). lesions: one row per lesion, in each patient's order: ``patient_id``,
       ``lesion_id``, ``site``, ``longest_diameter_cm`` and optional lesion-level
-      ``doubling_time_days``, ``accessibility`` and ``injection_intent`` (boolean: the investigator plans
+      ``doubling_time_days``, ``accessibility``, ``immune_infiltration`` and ``injection_intent`` (boolean: the investigator plans
       to inject it when present; a missing column or an empty cell means true). provenance: seed,
       spec hash, ovsim version.
     """
@@ -184,7 +184,7 @@ def _to_patient(row: pd.Series, rows: pd.DataFrame) -> Patient:
         Lesion(
             str(r.lesion_id), Site(r.site), float(r.longest_diameter_cm),
             _opt(getattr(r, "accessibility", None)), _opt(getattr(r, "doubling_time_days", None)),
-            _flag(getattr(r, "injection_intent", None), True),
+            _flag(getattr(r, "injection_intent", None), True), _opt(getattr(r, "immune_infiltration", None)),
         )
         for r in rows.itertuples(index=False)
     )
@@ -363,6 +363,10 @@ def _check_tables_inner(patients: pd.DataFrame, lesions: pd.DataFrame, source: s
         acc = _numbers_named(lesions, "accessibility", "lesions").dropna()
         if not ((acc > 0) & (acc <= 1)).all():
             raise ValueError(f"{source}: lesions.accessibility: expected numbers in (0, 1] or empty")
+    if "immune_infiltration" in lesions.columns:
+        q = _numbers_named(lesions, "immune_infiltration", "lesions").dropna()
+        if not (np.isfinite(q) & (q > 0) & (q <= override_limit(parameter_registry()["immune_infiltration"]))).all():
+            raise ValueError(f"{source}: lesions.immune_infiltration: expected finite numbers > 0 or empty")
     if "injection_intent" in lesions.columns:
         _check_flags(lesions, "injection_intent", source, "lesions")
     unknown = set(lesions["patient_id"]) - set(patients["patient_id"])

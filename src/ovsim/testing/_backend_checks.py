@@ -120,7 +120,7 @@ def check_failure_flagged_and_isolated(backend: Backend) -> None:
     """A patient whose solve fails is flagged with a reason, NaN, without doses; the others are untouched."""
     pop = _small_population()
     patients = pop.patients.copy()
-    patients.loc[1, "kill_ratio_halfsat"] = 0.0  # 0/0 in the killing term at t = 0: non-finite
+    patients.loc[1, "kill_effector_halfsat_cells"] = 0.0  # 0/0 in the killing term at t = 0: non-finite
     broken = Population.from_tables(patients, pop.lesions, pop.provenance)
     res = _cohort(backend, broken, chunk_size=4)
     good = _cohort(backend, pop, chunk_size=4)

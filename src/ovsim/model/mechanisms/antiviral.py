@@ -28,6 +28,7 @@ def _terms(s: Symbols) -> Terms:
         },
         rates={
             "infected_cells": -s.antiviral_clearance,
+            "dying_cells": s.antiviral_clearance,
             "hsv_t_cells": s.hsv_t_activation_rate * (1 + s.hsv_t_memory_boost * sero)
             * s.infected_total / (s.infected_total + s.hsv_t_infected_halfsat) * (1 - s.hsv_t_cells)
             - s.hsv_t_decay_rate * (s.hsv_t_cells - sero * s.hsv_t_memory_baseline),

@@ -7,15 +7,27 @@ injection tracks and open tumour tissue) or sheltered from it by stroma, necrosi
 fraction at equilibrium, and cells move between the compartments slowly (tissue remodelling), so
 a dose can infect at most the reachable part, and the sheltered part reaches the virus over weeks.
 
-Lesion size: a lesion is a sphere of ``tumour_cells / tumour_cell_density`` cm^3; its longest diameter
-(cm) is what a clinician measures (Miller et al. 1981, Cancer 47:207, for the WHO criteria).
+Dying cells: cells lysed by the virus, cleared by antiviral immunity or killed by T cells (each of
+those mechanisms adds them here) do not vanish: they stay in the lesion as ``dying_cells`` (D_j) until
+phagocytes clear them at ``dying_cell_clearance_rate``. This is the damaged-cell compartment of
+tumour-growth inhibition models (Simeoni et al. 2004, Cancer Res 64:1094: cells hit by treatment still
+count in tumour size before they die). An injected lesion therefore shrinks weeks after the killing,
+not the same day (clinically, T-VEC responses develop over weeks to months: OPTiM median time to
+response 4.1 months, Andtbacka et al. 2015, J Clin Oncol 33:2780). Dying cells do not grow, take no
+virus and do not dilute effectors; they count in size only.
+
+Lesion size: a lesion is a sphere of ``(tumour_cells + dying_cells) / tumour_cell_density`` cm^3; its
+longest diameter (cm) is what a clinician measures (Miller et al. 1981, Cancer 47:207, for the WHO
+criteria) and what the dosing policy sees.
 """
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
-from .._spec import LN2, Covariate, Mechanism, Parameter, State, Symbols, Terms, lesion_sum
+from .._spec import LN2, PROVISIONAL, Covariate, Mechanism, Parameter, State, Symbols, Terms, fold_range, lesion_sum
 
 
 def _logistic(s: Symbols, cells: sp.Expr) -> sp.Expr:
@@ -27,7 +39,7 @@ def _logistic(s: Symbols, cells: sp.Expr) -> sp.Expr:
 def _terms(s: Symbols) -> Terms:
     exchange = s.compartment_exchange_rate * (
         s.accessibility * s.sheltered_cells - (1 - s.accessibility) * s.uninfected_cells)
-    volume = sp.Max(s.tumour_cells, 0) / s.tumour_cell_density
+    volume = sp.Max(s.tumour_cells + s.dying_cells, 0) / s.tumour_cell_density
     return Terms(
         quantities={
             "tumour_cells": s.uninfected_cells + s.sheltered_cells + s.infected_cells,
@@ -39,17 +51,19 @@ def _terms(s: Symbols) -> Terms:
             "longest_diameter_cm": sp.cbrt(6 * s.lesion_volume_cm3 / sp.pi),
         },
         rates={"uninfected_cells": s.growth + s.compartment_exchange,
-               "sheltered_cells": s.growth_sheltered - s.compartment_exchange},
+               "sheltered_cells": s.growth_sheltered - s.compartment_exchange,
+               "dying_cells": -s.dying_cell_clearance_rate * s.dying_cells},
         observables={
             "longest_diameter_cm": ("cm", "longest diameter of the (spherical) lesion: (6 V / pi)^(1/3)"),
-            "lesion_volume_cm3": ("cm^3", "lesion volume: tumour cells / tumour_cell_density"),
+            "lesion_volume_cm3": ("cm^3", "lesion volume: (tumour cells + dying cells) / tumour_cell_density"),
         },
         notes={
             "growth": "logistic per lesion and compartment; infected cells do not divide; U+/(U+ + n_ext) "
                       "stops regrowth from less than about one cell",
             "compartment_exchange": "net flow of sheltered cells into the virus's reach (1/day x cells); at "
                                     "equilibrium U/(U+S) = a_j",
-            "tumour_cells": "infected cells still occupy volume; lysed and killed cells are cleared at once",
+            "tumour_cells": "living tumour cells; infected cells still occupy volume, and so do killed cells "
+                            "until cleared (dying_cells)",
         },
     )
 
@@ -69,8 +83,14 @@ MECHANISM = Mechanism(
         State("sheltered_cells", "cells", 1e6, "lesion",
               "tumour cells sheltered from the virus (stroma, necrosis, pressure)", "S_j",
               initial=_INITIAL_CELLS * (1 - sp.Symbol("accessibility", real=True))),
+        State("dying_cells", "cells", 1e6, "lesion",
+              "killed tumour cells not yet cleared (they count in the lesion's measured size)", "D_j"),
     ),
     parameters=(
+        Parameter("dying_cell_clearance_rate", math.log(2.0) / 14.0, "1/day",
+                  "clearance of killed tumour cells from a lesion",
+                  "damaged-cell compartment (Simeoni et al. 2004, Cancer Res 64:1094); half-life 14 days assumed, "
+                  + PROVISIONAL, "patient", fold_range(math.log(2.0) / 14.0, 3), "k_D"),
         Parameter("tumour_cell_density", 1.0e8, "cells/cm^3", "tumour cells per cm^3 of lesion volume",
                   "Del Monte 2009, Cell Cycle 8:505 (about 1e8 cells per gram of solid tumour)", symbol="rho_c"),
         Parameter("doubling_time_days", 60.0, "day", "lesion volume doubling time without treatment or immunity",

@@ -1,20 +1,28 @@
-"""Effector and memory T cells: ratio-dependent killing in every lesion, suppression, contraction into memory.
+"""Effector and memory T cells: killing in every lesion, lesion by lesion; suppression; contraction into memory.
 
-Killing is ratio-dependent (de Pillis, Radunskaya & Wiseman 2005, Cancer Res 65:7950), scaled by the
-lesion's site infiltration (a covariate from the site table, :data:`INFILTRATION_BY_SITE`) and raised by
-the lesion's inflammatory infiltrate (:mod:`.inflammation`). Two brakes act on it: dysfunction that
-grows with the total tumour burden (T-cell reinvigoration relative to tumour burden predicts response to
-PD-1 blockade in melanoma: Huang et al. 2017, Nature 545:60) and the PD-1/PD-L1 checkpoint, with PD-L1
-induced by inflammation (adaptive resistance: Taube et al. 2012, Sci Transl Med 4:127ra37); checkpoint
-inhibitors act by occupying PD-1 (``pd1_occupancy``, 0 without one). Liver metastases remove activated
-T cells body-wide (macrophage-mediated elimination: Yu et al. 2021, Nat Med 27:152), which lowers the
-response of every lesion, not only the liver's. Effector T cells are systemic and reach every lesion,
-injected or not. Memory T cells outlive the tumour and re-expand into effectors when antigen returns.
+Killing saturates in the circulating effectors: T cells enter a lesion in proportion to their blood
+concentration and its volume, so their density there follows the effectors, not the other lesions'
+size (trafficking-limited, as in QSP-IO: Jafarnejad et al. 2019, AAPS J 21:79). The effectors needed
+grow with the total burden to a power theta between 0 (trafficking-limited) and 1 (ratio-dependent,
+de Pillis, Radunskaya & Wiseman 2005, Cancer Res 65:7950): a large burden dilutes them, and a shrinking
+one makes them more effective. Each lesion's kill rate is then its own: scaled by the site's
+infiltration (:data:`INFILTRATION_BY_SITE`), by the lesion's own infiltration (hot and cold lesions of
+one patient: Reuben et al. 2017, npj Genom Med 2:10), by the share of it effectors reach from its
+margin (large lesions are killed from the rim: Galon et al. 2006, Science 313:1960), and raised by the
+lesion's inflammatory infiltrate (:mod:`.inflammation`), which killing itself feeds (interferon-gamma,
+CXCL9/10). So lesions of one patient can respond discordantly, as they do clinically. Two brakes act on
+killing: dysfunction that grows with the total tumour burden (Huang et al. 2017, Nature 545:60) and the
+PD-1/PD-L1 checkpoint, with PD-L1 induced by inflammation (adaptive resistance: Taube et al. 2012, Sci
+Transl Med 4:127ra37); checkpoint inhibitors act by occupying PD-1 (``pd1_occupancy``, 0 without one).
+Liver metastases remove activated T cells body-wide (Yu et al. 2021, Nat Med 27:152). Memory T cells
+outlive the tumour and re-expand into effectors when antigen returns.
 """
 
 from __future__ import annotations
 
 import math
+
+import sympy as sp
 from types import MappingProxyType
 from typing import Mapping
 
@@ -34,33 +42,42 @@ Tumeh et al. 2017, Cancer Immunol Res 5:417 (reduced CD8 density in liver metast
 
 
 def _terms(s: Symbols) -> Terms:
-    ratio = s.effector_t_cells / (s.tumour_cells_total + 1)
     pdl1 = s.pdl1_baseline + (1 - s.pdl1_baseline) * s.local_inflammation
     return Terms(
         quantities={
-            "effector_ratio": ratio,
+            "effector_drive": s.effector_t_cells / (s.effector_t_cells + s.kill_effector_halfsat_cells
+                                                    * ((sp.Max(s.tumour_cells_total, 0) + 1) / s.effector_reference_burden_cells)
+                                                    ** s.effector_dilution_exponent),
             "burden_suppression": 1 / (1 + s.tumour_cells_total / s.exhaustion_burden_cells),
             "pd1_brake": 1 - s.pd1_max_inhibition * pdl1 * (1 - s.pd1_occupancy),
             "liver_tumour_cells": lesion_sum(s.liver_site * s.tumour_cells),
             "liver_t_cell_loss": s.liver_t_cell_loss_rate * s.liver_tumour_cells
             / (s.liver_tumour_cells + s.liver_loss_halfsat_cells),
-            "kill": s.kill_rate * s.site_infiltration * (1 + s.inflammation_gain * s.local_inflammation)
+            "t_cell_penetration": (1 + s.lesion_volume_cm3
+                                   / (sp.pi / 6 * s.t_cell_penetration_diameter_cm ** 3)) ** sp.Rational(-1, 3),
+            "kill": s.kill_rate * s.site_infiltration * s.immune_infiltration * s.t_cell_penetration
+            * (1 + s.inflammation_gain * s.local_inflammation)
             * s.burden_suppression * s.pd1_brake
-            * s.effector_ratio / (s.kill_ratio_halfsat + s.effector_ratio),
+            * s.effector_drive,
             "memory_recall": s.memory_recall_rate * s.memory_t_cells * s.antigen_loading,
         },
         rates={
             "uninfected_cells": -s.kill * s.uninfected_cells,
             "sheltered_cells": -s.kill * s.sheltered_cells,
             "infected_cells": -s.kill * s.infected_cells,
+            "dying_cells": s.kill * s.tumour_cells,
             "effector_t_cells": s.memory_expansion * s.memory_recall
             - (s.effector_death_rate + s.liver_t_cell_loss) * s.effector_t_cells,
             "memory_t_cells": s.memory_fraction * s.effector_death_rate * s.effector_t_cells - s.memory_recall
             - s.memory_death_rate * s.memory_t_cells,
         },
         notes={
-            "kill": "per-cell kill rate in lesion j (1/day): ratio-dependent, site infiltration, raised by the "
-                    "lesion's inflammation, braked by tumour burden and PD-1/PD-L1",
+            "kill": "per-cell kill rate in lesion j (1/day): saturating in the effectors (diluted by the burden), "
+                    "site and lesion infiltration, reach from the margin, raised by the lesion's inflammation, "
+                    "braked by tumour burden and PD-1/PD-L1",
+            "effector_drive": "E / (E + E_50 (N / N_ref)^theta): 0..1",
+            "t_cell_penetration": "share of the lesion within reach of effectors entering from its margin: 1 for "
+                                  "small lesions, d_T / d for a lesion of diameter d >> d_T",
             "pd1_brake": "1 - (maximal PD-1 inhibition) x (PD-L1, induced by inflammation) x (1 - PD-1 occupancy)",
             "liver_t_cell_loss": "extra loss of effector T cells (1/day) caused by liver metastases",
             "memory_recall": "recall loop gain memory_fraction x memory_expansion = 0.5 < 1: effectors cannot "
@@ -94,17 +111,42 @@ MECHANISM = Mechanism(
                   symbol="delta_M"),
         Parameter("kill_rate", 0.1, "1/day", "maximal per-cell kill rate of tumour cells by infiltrating effectors",
                   PROVISIONAL, "patient", fold_range(0.1, 10), "k_K"),
-        Parameter("kill_ratio_halfsat", 0.1, "1", "effector:tumour-cell ratio giving half-maximal killing",
+        Parameter("kill_effector_halfsat_cells", 1.0e8, "cells",
+                  "circulating tumour-specific effector T cells giving half-maximal killing",
+                  "T cells enter a tumour in proportion to their blood concentration and the tumour's volume, so "
+                  "their density in a lesion follows the circulating effectors, not the other lesions' size "
+                  "(QSP-IO: Jafarnejad et al. 2019, AAPS J 21:79; Milberg et al. 2019, Sci Rep 9:11286); value "
+                  + PROVISIONAL, "patient", fold_range(1.0e8, 10), "E_50"),
+        Parameter("immune_infiltration", 1.0, "1",
+                  "the lesion's own effector T-cell infiltration relative to its site's (hot > 1, cold < 1)",
+                  "lesions of one patient differ several-fold in CD8 T-cell density and respond discordantly "
+                  "(Reuben et al. 2017, npj Genom Med 2:10; Jimenez-Sanchez et al. 2017, Cell 170:927); spread "
+                  "between lesions assumed (population variability.lesion.infiltration_cv, docs/population.md)",
+                  "lesion", (0.05, 20.0), "q_j"),
+        Parameter("t_cell_penetration_diameter_cm", 1.0, "cm",
+                  "lesion diameter below which effectors reach the whole lesion; larger lesions are killed from "
+                  "their margin, at a rate falling as 1/diameter",
+                  "effector T cells concentrate at the invasive margin, not the core (Galon et al. 2006, Science "
+                  "313:1960; melanoma immunotypes: Erdag et al. 2012, Cancer Res 72:1070); larger baseline tumours "
+                  "respond less to anti-PD-1 (Joseph et al. 2018, Clin Cancer Res 24:4960); value " + PROVISIONAL,
+                  "patient", fold_range(1.0, 3), "d_T"),
+        Parameter("effector_reference_burden_cells", 1.0e10, "cells",
+                  "total tumour burden at which kill_effector_halfsat_cells applies",
+                  "a reference, not a fitted value (about 100 cm^3 of tumour)", symbol="N_ref"),
+        Parameter("effector_dilution_exponent", 0.5, "1",
+                  "how the effectors needed for half-maximal killing grow with the total tumour burden (0: not at "
+                  "all, trafficking-limited; 1: in proportion, ratio-dependent killing)",
+                  "between trafficking-limited infiltration (QSP-IO: Jafarnejad et al. 2019, AAPS J 21:79) and "
                   "ratio-dependent killing (de Pillis, Radunskaya & Wiseman 2005, Cancer Res 65:7950); value "
-                  + PROVISIONAL, "patient", fold_range(0.1, 5), "s_K"),
+                  + PROVISIONAL, "patient", (0.25, 1.0), "theta"),
         Parameter("inflammation_gain", 2.0, "1",
                   "maximal extra T-cell infiltration of a lesion from its inflammatory infiltrate",
                   "assumed; injected lesions respond more than uninjected ones (Andtbacka et al. 2016)",
                   "patient", fold_range(2.0, 5), "chi"),
-        Parameter("exhaustion_burden_cells", 3.0e9, "cells",
+        Parameter("exhaustion_burden_cells", 3.0e10, "cells",
                   "total tumour cells at which burden-driven T-cell dysfunction halves killing",
                   "T-cell dysfunction grows with tumour burden (Huang et al. 2017, Nature 545:60); value "
-                  + PROVISIONAL, "patient", fold_range(3.0e9, 10), "K_X"),
+                  + PROVISIONAL, "patient", fold_range(3.0e10, 10), "K_X"),
         Parameter("pd1_max_inhibition", 0.5, "1", "fraction of killing that PD-1 engagement blocks at full PD-L1",
                   "PD-1/PD-L1 brake on effector function (Taube et al. 2012, Sci Transl Med 4:127ra37); value "
                   "assumed", symbol="rho_PD1"),

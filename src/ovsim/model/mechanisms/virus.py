@@ -18,21 +18,26 @@ from .._spec import PROVISIONAL, Mechanism, Parameter, State, Symbols, Terms, fo
 def _terms(s: Symbols) -> Terms:
     u_pos = sp.Max(s.uninfected_cells, 0)
     v_pos = sp.Max(s.virus_pfu, 0)
+    moi = v_pos / (u_pos + sp.Max(s.infected_cells, 0) + 1)
     infection = (
-        s.infection_rate * v_pos * u_pos / (s.uninfected_cells + s.infected_cells + 1)
+        s.infection_rate * s.multiplicity / (1 + s.multiplicity / s.infection_moi_saturation) * u_pos
         * v_pos / (v_pos + s.virus_extinction_pfu)
     )
     return Terms(
-        quantities={"infection": infection, "lysis": s.lysis_rate * s.infected_cells},
+        quantities={"multiplicity": moi, "infection": infection, "lysis": s.lysis_rate * s.infected_cells},
         rates={
             "uninfected_cells": -s.infection,
             "infected_cells": s.infection - s.lysis,
+            "dying_cells": s.lysis,
             "virus_pfu": s.burst_size * s.lysis - s.infection
             - (s.virus_decay_rate + s.healthy_uptake_rate) * s.virus_pfu,
         },
         notes={
-            "infection": "one PFU is consumed per infection; the 1 cell in the denominator keeps the ratio finite "
-                         "when a lesion is gone; V+/(V+ + v_ext) stops a femto-virus from re-seeding a lesion",
+            "multiplicity": "free virus per reachable cell (PFU/cell); the 1 cell in the denominator keeps it finite "
+                            "when a lesion is gone",
+            "infection": "per-cell rate beta x MOI, saturating at beta x MOI_sat (a cell is infected once, however "
+                         "many virions reach it); one PFU is consumed per infection; V+/(V+ + v_ext) stops a "
+                         "femto-virus from re-seeding a lesion",
         },
     )
 
@@ -50,6 +55,11 @@ MECHANISM = Mechanism(
         Parameter("infection_rate", 1.0, "1/day",
                   "rate at which a free PFU infects a tumour cell within the virus's reach",
                   PROVISIONAL, "patient", fold_range(1.0, 10), "beta"),
+        Parameter("infection_moi_saturation", 10.0, "PFU/cell",
+                  "multiplicity of infection above which a reachable cell's infection rate stops rising",
+                  "a cell is infected once however many virions reach it (the chance of at least one infectious "
+                  "hit, 1 - exp(-MOI), saturates within a few PFU per cell); value assumed. It also bounds the "
+                  "infection rate of a lesion's last few cells when a large dose meets them", symbol="m_sat"),
         Parameter("burst_size", 8.0, "PFU/cell", "infectious virus released per lysed tumour cell (in vivo)",
                   "no T-VEC value in human tumours is published; assumed below the b = 50 a glioma model used for "
                   "another HSV-1 mutant (Friedman et al. 2006, Cancer Res 66:2314): in vivo yields are lower than "
