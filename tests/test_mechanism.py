@@ -135,7 +135,7 @@ def _two_uninjected(**lesion_values) -> Patient:
     """One injected lesion and two identical uninjected skin lesions with their own values."""
     les = (Lesion("INJ", "cutaneous", 2.0),
            *(Lesion(k, "cutaneous", 1.5, injection_intent=False, **v) for k, v in lesion_values.items()))
-    return Patient("H", les, parameters={"kill_rate": 0.3})
+    return Patient("H", les, parameters={"kill_rate": 0.3, "infiltration_spread": 1.0})
 
 
 def test_hot_and_cold_lesions_of_one_patient_respond_discordantly():

@@ -117,8 +117,14 @@ def calibrate(
     scenario: TrialScenario | None = None,
     workers: int = 1,
     progress: bool = False,
+    outcomes: pd.DataFrame | None = None,
 ) -> Calibration:
-    """Calibrate the virtual population (and the joint survival model) to the OPTiM targets."""
+    """Calibrate the virtual population (and the joint survival model) to the OPTiM targets.
+
+    outcomes: the pool's simulated outcomes from an earlier run of the same spec and seed (its
+    ``outcomes.parquet``), to redo the posterior and the survival fit without re-simulating; checked
+    against the pool's patient ids.
+    """
     spec = spec or load_calibration_spec()
     if seed is not None or patients is not None:
         spec = spec.model_copy(update={"plausible": spec.plausible.model_copy(update={
@@ -132,8 +138,15 @@ def calibrate(
     started = time.perf_counter()
     pool = plausible_pool(spec)
     ttr = targets["median_time_to_response_months"][list(sc.arms)[0]]["value"]
-    out = pool_outcomes(pool, sc, spec.plausible.seed, spec.assessment_replicates, ttr_months=ttr,
-                        workers=workers, progress=progress)
+    if outcomes is None:
+        out = pool_outcomes(pool, sc, spec.plausible.seed, spec.assessment_replicates, ttr_months=ttr,
+                            workers=workers, progress=progress)
+    else:
+        ids = pool.patients["patient_id"].to_numpy()
+        if "patient_id" not in outcomes or not np.array_equal(outcomes["patient_id"].to_numpy(), ids):
+            raise ValueError("outcomes: expected one row per plausible patient of this spec and seed, in pool order "
+                             f"({len(ids)} rows; got {len(outcomes)})")
+        out = outcomes.reset_index(drop=True)
     simulated = time.perf_counter()
     X, names = biology_matrix(pool.patients, spec.plausible.log_uniform_fold)
     bayes = calibrate_bayesian(out, X, names, spec)

@@ -15,6 +15,8 @@ def calibrate(
     workers: int = typer.Option(1, min=1, help="Worker processes for the simulation."),
     ship: bool = typer.Option(False, "--ship", help="Also install the result as ovsim's default population."),
     validate: bool = typer.Option(False, "--validate", help="After --ship: validate on fresh seeds (10x trial + 10 seeds)."),
+    reuse_text: str = typer.Option(None, "--reuse-outcomes", help="outcomes.parquet of an earlier run with the same "
+                                   "spec and seed: redo the posterior and survival fit without re-simulating."),
 ) -> None:
     """Calibrate plausible patients to the OPTiM targets (Bayesian stage-invariant posterior + survival fit)."""
     out = check_out_path(out_text)  # before the (long) calibration: not '', not an existing file
@@ -26,7 +28,15 @@ def calibrate(
     if validate and not ship:
         fail("--validate: expected --ship too (validation runs the shipped calibration)")
     try:
-        cal = run_calibration(patients=patients, seed=seed, workers=workers, progress=True)
+        reused = None
+        if reuse_text is not None:
+            import pandas as pd
+
+            try:
+                reused = pd.read_parquet(reuse_text)
+            except Exception as err:  # noqa: BLE001 - any unreadable file is one line
+                fail(f"{strip_control(reuse_text)}: expected a Parquet file of pool outcomes ({type(err).__name__})")
+        cal = run_calibration(patients=patients, seed=seed, workers=workers, progress=True, outcomes=reused)
     except ValueError as err:
         fail(str(err))
     cal.ship(out)

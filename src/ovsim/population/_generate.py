@@ -129,7 +129,7 @@ def draw_patient(
     occult = _occult_lesions(rng, spec, st, stage, patient_id, doubling, len(lesions), access0)
     lesions += occult
     _draw_intent(rng, spec, lesions, n_visible=len(sites))
-    _draw_infiltration(rng, var.lesion.get("infiltration_cv", 0.0), lesions)
+    _draw_infiltration(rng, var.lesion.get("infiltration_log_sd", 0.0), lesions)
     row = {
         "patient_id": patient_id,
         "index": index,
@@ -169,12 +169,12 @@ def _draw_intent(rng: np.random.Generator, spec: PopulationSpec, lesions: list[d
         lesions[largest]["injection_intent"] = True
 
 
-def _draw_infiltration(rng: np.random.Generator, cv: float, lesions: list[dict[str, Any]]) -> None:
-    """Set each lesion's ``immune_infiltration`` (its effector infiltration relative to its site's): log-normal,
-    median 1, coefficient of variation ``cv``, one draw per lesion (visible, then occult) after every other
-    draw of the patient; 1 for every lesion when ``cv`` is 0 (no draw)."""
+def _draw_infiltration(rng: np.random.Generator, log_sd: float, lesions: list[dict[str, Any]]) -> None:
+    """Set each lesion's ``immune_infiltration`` (its standardised effector infiltration; the model raises it
+    to the patient's ``infiltration_spread``): log-normal, median 1, log-SD ``log_sd``, one draw per lesion
+    (visible, then occult) after every other draw of the patient; 1 for every lesion when ``log_sd`` is 0."""
     for les in lesions:
-        les["immune_infiltration"] = _lognormal(rng, 1.0, cv) if cv > 0 else 1.0
+        les["immune_infiltration"] = float(math.exp(log_sd * rng.standard_normal())) if log_sd > 0 else 1.0
 
 
 def _occult_lesions(

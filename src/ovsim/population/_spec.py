@@ -80,7 +80,7 @@ class OccultSpec(_Strict):
 class Variability(_Strict):
     patient: dict[Text, Number]
     patient_doubling_time_cv: Number = Field(ge=0, le=MAX_CV)
-    lesion: dict[Literal["doubling_time_cv", "accessibility_cv", "infiltration_cv"], Number]
+    lesion: dict[Literal["doubling_time_cv", "accessibility_cv", "infiltration_log_sd"], Number]
 
     @model_validator(mode="after")
     def _known(self) -> "Variability":

@@ -55,7 +55,8 @@ def _terms(s: Symbols) -> Terms:
             / (s.liver_tumour_cells + s.liver_loss_halfsat_cells),
             "t_cell_penetration": (1 + s.lesion_volume_cm3
                                    / (sp.pi / 6 * s.t_cell_penetration_diameter_cm ** 3)) ** sp.Rational(-1, 3),
-            "kill": s.kill_rate * s.site_infiltration * s.immune_infiltration * s.t_cell_penetration
+            "lesion_infiltration": s.immune_infiltration ** s.infiltration_spread,
+            "kill": s.kill_rate * s.site_infiltration * s.lesion_infiltration * s.t_cell_penetration
             * (1 + s.inflammation_gain * s.local_inflammation)
             * s.burden_suppression * s.pd1_brake
             * s.effector_drive,
@@ -76,6 +77,8 @@ def _terms(s: Symbols) -> Terms:
                     "site and lesion infiltration, reach from the margin, raised by the lesion's inflammation, "
                     "braked by tumour burden and PD-1/PD-L1",
             "effector_drive": "E / (E + E_50 (N / N_ref)^theta): 0..1",
+            "lesion_infiltration": "the lesion's effector infiltration relative to its site's: q_j^sigma_q (median 1; "
+                                   "sigma_q sets how much one patient's lesions differ)",
             "t_cell_penetration": "share of the lesion within reach of effectors entering from its margin: 1 for "
                                   "small lesions, d_T / d for a lesion of diameter d >> d_T",
             "pd1_brake": "1 - (maximal PD-1 inhibition) x (PD-L1, induced by inflammation) x (1 - PD-1 occupancy)",
@@ -118,11 +121,16 @@ MECHANISM = Mechanism(
                   "(QSP-IO: Jafarnejad et al. 2019, AAPS J 21:79; Milberg et al. 2019, Sci Rep 9:11286); value "
                   + PROVISIONAL, "patient", fold_range(1.0e8, 10), "E_50"),
         Parameter("immune_infiltration", 1.0, "1",
-                  "the lesion's own effector T-cell infiltration relative to its site's (hot > 1, cold < 1)",
+                  "the lesion's standardised effector infiltration (hot > 1, cold < 1): log-normal between a "
+                  "patient's lesions with median 1 and log-SD 1; raised to infiltration_spread in the model",
                   "lesions of one patient differ several-fold in CD8 T-cell density and respond discordantly "
-                  "(Reuben et al. 2017, npj Genom Med 2:10; Jimenez-Sanchez et al. 2017, Cell 170:927); spread "
-                  "between lesions assumed (population variability.lesion.infiltration_cv, docs/population.md)",
-                  "lesion", (0.05, 20.0), "q_j"),
+                  "(Reuben et al. 2017, npj Genom Med 2:10; Jimenez-Sanchez et al. 2017, Cell 170:927); drawn per "
+                  "lesion by the population (docs/population.md)", "lesion", (0.01, 100.0), "q_j"),
+        Parameter("infiltration_spread", 0.83, "1",
+                  "log-SD of effector infiltration between one patient's lesions (0: all alike)",
+                  "lesion-to-lesion heterogeneity of CD8 infiltration (Reuben et al. 2017; Jimenez-Sanchez et al. "
+                  "2017); 0.83 (a coefficient of variation of 1) " + PROVISIONAL, "patient", fold_range(0.83, 2),
+                  "sigma_q"),
         Parameter("t_cell_penetration_diameter_cm", 1.0, "cm",
                   "lesion diameter below which effectors reach the whole lesion; larger lesions are killed from "
                   "their margin, at a rate falling as 1/diameter",
