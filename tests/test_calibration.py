@@ -44,6 +44,11 @@ def test_calibration_is_deterministic_for_a_seed():
     assert {"parameter", "narrowing", "shift_decades"} <= set(a.identifiability().columns)
     # weights depend on the biology only: every stage keeps the same weighted biology (within sampling)
     assert len(a.bayes.stage_invariance()) > 0
+    # the posterior and survival fit redone from the shipped outcomes, without re-simulating, are the same
+    c = calibrate(small, outcomes=a.outcomes)
+    assert np.array_equal(a.pool.weights, c.pool.weights) and a.survival_model == c.survival_model
+    with pytest.raises(ValueError, match="outcomes: expected one row per plausible patient"):
+        calibrate(small, outcomes=a.outcomes.iloc[1:])
 
 
 def test_targets_table_covers_optim_targets_with_intervals():

@@ -169,6 +169,7 @@ def calibrate(
         "ovsim_version": __version__, "seed": spec.plausible.seed, "plausible_patients": spec.plausible.patients,
         "replicates": spec.assessment_replicates, "failed_plausible_patients": int((~out["ok"]).sum()),
         "simulation_seconds": simulated - started, "wall_seconds": time.perf_counter() - started, "scenario": sc.name,
+        "outcomes_reused": outcomes is not None,
         "workers": workers, "bayesian": bayes.provenance,
     }
     wpool = WeightedPool(pool, mean, {**pool.provenance, **provenance, "kind": "calibrated pool"}, members=bayes.weights)
