@@ -304,3 +304,10 @@ def test_predictions_doc_check_rebuilds_without_running_a_trial(tmp_path):
     record["inputs"]["pool_sha256"] = "0" * 64
     out.with_suffix(".json").write_text(json.dumps(record))
     assert tool.check(out).startswith("predictions.md: stale: pool_sha256 changed")
+
+
+def test_counts_are_shown_as_counts_not_shares():
+    from ovsim.trial._predictions import _kind, format_value
+
+    assert format_value(1871.75, _kind("arms.tvec.lesion_level.injected.n_lesions")) == "1,872"
+    assert format_value(0.163, _kind("arms.tvec.durable_response_rate")) == "16.3%"

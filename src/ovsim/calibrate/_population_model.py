@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.special import logsumexp, ndtr, ndtri
-from scipy.stats import norm
+from scipy.stats import t as student_t
 
 LOG_SIGMA_BOUNDS = (math.log(0.05), math.log(1.0))  # ln(decades): prior range of log sigma (assumed)
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -183,8 +183,11 @@ def stage_invariance(X: np.ndarray, w: np.ndarray, stage: np.ndarray, names: lis
                      level: float = 0.05) -> pd.DataFrame:
     """Per stage and parameter: weight share, ESS, weighted mean and SD of x, the mean over the
     other stages and ``z`` = (mean - mean of the others) / its standard error (self-normalised
-    importance-sampling variance). ``attrs``: ``max_abs_z``, ``threshold`` (Bonferroni two-sided
-    normal quantile at ``level`` over all rows) and ``invariant`` (max |z| below it)."""
+    importance-sampling variance), compared with ``threshold``: the Bonferroni two-sided quantile at
+    ``level`` over all rows of Student's t with ESS - 1 degrees of freedom (the stage's Kish ESS; a stage
+    carried by a handful of effective patients, as in one ensemble member, would make the normal quantile
+    too strict). ``attrs``: ``max_abs_z`` and ``threshold`` of the row closest to (or furthest over) its
+    threshold, and ``invariant`` (every |z| below its threshold)."""
     X = np.asarray(X, dtype=float)
     w = np.asarray(w, dtype=float)
     stage = np.asarray(stage)
@@ -205,8 +208,11 @@ def stage_invariance(X: np.ndarray, w: np.ndarray, stage: np.ndarray, names: lis
                          "ess": float(kish_ess(ws)), "mean": m, "sd": sd, "mean_other_stages": mr,
                          "z": (m - mr) / se if se > 0 else math.nan})
     table = pd.DataFrame(rows)
-    z = table["z"].abs()
-    threshold = float(norm.ppf(1 - level / (2 * max(len(table), 1))))
-    table.attrs.update({"max_abs_z": float(z.max()), "threshold": threshold,
-                        "invariant": bool(z.max() < threshold)})
+    q = 1 - level / (2 * max(len(table), 1))
+    table["threshold"] = student_t.ppf(q, np.maximum(table["ess"].to_numpy() - 1.0, 1.0))
+    ratio = (table["z"].abs() / table["threshold"]).fillna(0.0)
+    worst = int(ratio.to_numpy().argmax()) if len(table) else 0
+    table.attrs.update({"max_abs_z": float(abs(table["z"].iloc[worst])) if len(table) else 0.0,
+                        "threshold": float(table["threshold"].iloc[worst]) if len(table) else math.inf,
+                        "invariant": bool((ratio < 1.0).all())})
     return table

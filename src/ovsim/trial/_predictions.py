@@ -83,10 +83,12 @@ def _get(doc: Mapping[str, Any], path: str) -> Any:
 
 
 def _kind(path: str) -> str:
-    """share, months, ratio or difference: how the quantity is shown."""
+    """share, months, count, ratio or difference: how the quantity is shown."""
     last = path.rsplit(".", 1)[-1]
     if last.endswith("_months"):
         return "months"
+    if last.startswith("n_"):
+        return "count"
     if path.startswith("comparisons."):
         return "difference" if "difference" in last else "ratio"
     return "share"
@@ -175,13 +177,16 @@ def prediction_table(endpoint_docs: Sequence[Mapping[str, Any] | Any], targets: 
 
 
 def format_value(value: Any, kind: str) -> str:
-    """A number as shown: shares in percent, months and ratios with 1 and 2 decimals, differences in points."""
+    """A number as shown: shares in percent, counts whole, months and ratios with 1 and 2 decimals, differences
+    in points."""
     if value is None or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
         return "\u2014"
     if kind == "share":
         return f"{100.0 * value:.1f}%"
     if kind == "difference":
         return f"{100.0 * value:+.1f} pp"
+    if kind == "count":
+        return f"{value:,.0f}"
     return f"{value:.2f}" if kind == "ratio" else f"{value:.1f}"
 
 
