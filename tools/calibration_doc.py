@@ -96,8 +96,8 @@ def main() -> None:
     runtime = (f"simulation {prov['simulation_seconds'] / 60:.0f} min and posterior + survival fits "
                f"{(prov['wall_seconds'] - prov['simulation_seconds']) / 60:.1f} min on {prov.get('workers', 2)} cores")
     if prov.get("outcomes_reused"):
-        runtime = (f"posterior + survival fits {prov['wall_seconds'] / 60:.1f} min from reused pool outcomes "
-                   "(their simulation time: the note under Validation)")
+        runtime = (f"this run reused its pool outcomes: posterior + survival fits {prov['wall_seconds'] / 60:.1f} min; "
+                   "simulation time under Validation")
     validation = (SHIPPED / "validation.md").read_text().strip() if (SHIPPED / "validation.md").exists() else \
         "(not yet run)"
     text = (ROOT / "tools" / "calibration_template.md").read_text()
