@@ -14,7 +14,8 @@ tumour-growth inhibition models (Simeoni et al. 2004, Cancer Res 64:1094: cells 
 count in tumour size before they die). An injected lesion therefore shrinks weeks after the killing,
 not the same day (clinically, T-VEC responses develop over weeks to months: OPTiM median time to
 response 4.1 months, Andtbacka et al. 2015, J Clin Oncol 33:2780). Dying cells do not grow, take no
-virus and do not dilute effectors; they count in size only.
+virus and do not dilute effectors; they count in the lesion's size only (what is measured, what the
+dosing policy sees, and the depth effectors must reach).
 
 Lesion size: a lesion is a sphere of ``(tumour_cells + dying_cells) / tumour_cell_density`` cm^3; its
 longest diameter (cm) is what a clinician measures (Miller et al. 1981, Cancer 47:207, for the WHO

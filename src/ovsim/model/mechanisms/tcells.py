@@ -21,10 +21,10 @@ outlive the tumour and re-expand into effectors when antigen returns.
 from __future__ import annotations
 
 import math
-
-import sympy as sp
 from types import MappingProxyType
 from typing import Mapping
+
+import sympy as sp
 
 from .._sites import Site
 from .._spec import PROVISIONAL, Covariate, Mechanism, Parameter, State, Symbols, Terms, fold_range, lesion_sum
@@ -43,11 +43,10 @@ Tumeh et al. 2017, Cancer Immunol Res 5:417 (reduced CD8 density in liver metast
 
 def _terms(s: Symbols) -> Terms:
     pdl1 = s.pdl1_baseline + (1 - s.pdl1_baseline) * s.local_inflammation
+    dilution = ((sp.Max(s.tumour_cells_total, 0) + 1) / s.effector_reference_burden_cells) ** s.effector_dilution_exponent
     return Terms(
         quantities={
-            "effector_drive": s.effector_t_cells / (s.effector_t_cells + s.kill_effector_halfsat_cells
-                                                    * ((sp.Max(s.tumour_cells_total, 0) + 1) / s.effector_reference_burden_cells)
-                                                    ** s.effector_dilution_exponent),
+            "effector_drive": s.effector_t_cells / (s.effector_t_cells + s.kill_effector_halfsat_cells * dilution),
             "burden_suppression": 1 / (1 + s.tumour_cells_total / s.exhaustion_burden_cells),
             "pd1_brake": 1 - s.pd1_max_inhibition * pdl1 * (1 - s.pd1_occupancy),
             "liver_tumour_cells": lesion_sum(s.liver_site * s.tumour_cells),
