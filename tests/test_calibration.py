@@ -47,8 +47,10 @@ def test_calibration_is_deterministic_for_a_seed():
     # the posterior and survival fit redone from the shipped outcomes, without re-simulating, are the same
     c = calibrate(small, outcomes=a.outcomes)
     assert np.array_equal(a.pool.weights, c.pool.weights) and a.survival_model == c.survival_model
-    with pytest.raises(ValueError, match="outcomes: expected one row per plausible patient"):
+    with pytest.raises(ValueError, match="outcomes.patient_id: expected one row per plausible patient"):
         calibrate(small, outcomes=a.outcomes.iloc[1:])
+    with pytest.raises(ValueError, match="outcomes.tvec_durable_response: expected the column"):
+        calibrate(small, outcomes=a.outcomes.drop(columns=["tvec_durable_response"]))
 
 
 def test_targets_table_covers_optim_targets_with_intervals():

@@ -75,6 +75,28 @@ def pool_outcomes(
     return out
 
 
+def check_outcomes(outcomes: pd.DataFrame, ids: np.ndarray, arms: list[str]) -> pd.DataFrame:
+    """``outcomes`` (an earlier :func:`pool_outcomes` table, e.g. a shipped ``outcomes.parquet``) checked
+    against the pool it must describe: one row per patient id of ``ids`` in order, and every column
+    :func:`pool_outcomes` writes for ``arms`` (a missing one would silently drop a target); ValueError
+    naming the first problem."""
+    first = arms[0]
+    needed = ["patient_id", "stage", "ok",
+              *[f"{arm}_{c}" for arm in arms for c in ("durable_response", "objective_response", "complete_response")],
+              f"{first}_responded_by_ttr",
+              *[f"{first}_{cat}_{k}" for cat in LESION_CATEGORIES for k in ("lesions", "decrease", "resolved")]]
+    missing = [c for c in needed if c not in outcomes.columns]
+    if missing:
+        raise ValueError(f"outcomes.{missing[0]}: expected the column (an outcomes.parquet that ovsim calibrate "
+                         f"wrote for arms {', '.join(arms)})")
+    if not np.array_equal(outcomes["patient_id"].to_numpy(), ids):
+        raise ValueError("outcomes.patient_id: expected one row per plausible patient of this spec and seed, in pool "
+                         f"order ({len(ids)} rows; got {len(outcomes)})")
+    for arm in arms:
+        volume_course(outcomes, arm)  # ValueError if the arm's volume columns are missing
+    return outcomes.reset_index(drop=True)
+
+
 def volume_columns(arm: str, result) -> pd.DataFrame:
     """The true total tumour volume of each simulated patient (rows) at each simulated day (columns,
     ``VOLUME_COLUMN``), log10 cm^3 as float32 (NaN for a failed simulation)."""

@@ -27,7 +27,7 @@ from ..model import PARAMETERS
 from ..population import WeightedPool, calibrated_pool_path
 from ..trial import SurvivalModel, TrialScenario, load_scenario, published_targets
 from ._bayesian import BayesianCalibration, biology_matrix, calibrate_bayesian
-from ._features import pool_outcomes
+from ._features import check_outcomes, pool_outcomes
 from ._plausible import plausible_pool
 from ._spec import CalibrationSpec, load_calibration_spec
 from ._survival_fit import fit_survival
@@ -142,11 +142,7 @@ def calibrate(
         out = pool_outcomes(pool, sc, spec.plausible.seed, spec.assessment_replicates, ttr_months=ttr,
                             workers=workers, progress=progress)
     else:
-        ids = pool.patients["patient_id"].to_numpy()
-        if "patient_id" not in outcomes or not np.array_equal(outcomes["patient_id"].to_numpy(), ids):
-            raise ValueError("outcomes: expected one row per plausible patient of this spec and seed, in pool order "
-                             f"({len(ids)} rows; got {len(outcomes)})")
-        out = outcomes.reset_index(drop=True)
+        out = check_outcomes(outcomes, pool.patients["patient_id"].to_numpy(), list(sc.arms))
     simulated = time.perf_counter()
     X, names = biology_matrix(pool.patients, spec.plausible.log_uniform_fold)
     bayes = calibrate_bayesian(out, X, names, spec)

@@ -38,7 +38,9 @@ def calibrate(
                 fail(f"{strip_control(reuse_text)}: expected a Parquet file of pool outcomes ({type(err).__name__})")
         cal = run_calibration(patients=patients, seed=seed, workers=workers, progress=True, outcomes=reused)
     except ValueError as err:
-        fail(str(err))
+        message = str(err)
+        fail(f"{strip_control(reuse_text)}: {message}" if reuse_text is not None and message.startswith("outcomes") else
+             message)
     cal.ship(out)
     print(cal.summary().to_string(index=False))
     print(cal.identifiability().round(3).to_string(index=False))
