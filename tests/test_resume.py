@@ -140,6 +140,8 @@ def test_trial_killed_in_the_first_arm_and_between_arms_resumes_to_the_same_file
     assert run["resumed"] and sum(c["n_chunks_resumed"] for c in run["cohorts"].values()) >= 2
     endpoints = json.loads((out / "endpoints.json").read_text())
     assert "wall_seconds" not in endpoints["provenance"]
+    assert endpoints["provenance"]["environment"]["packages"]["numpy"] and "created" in run["provenance"]
+    assert endpoints["provenance"]["calibrated_pool"]["sha256"]  # byte-identical above: no timestamp in endpoints
     assert all("wall_seconds" not in c and "patients_per_second" not in c
                for c in endpoints["provenance"]["cohorts"].values())
     _no_leftovers(out)

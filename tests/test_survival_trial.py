@@ -34,5 +34,5 @@ def test_deaths_end_assessments_and_growth_rate_uses_only_the_living(reference):
     assert dead.any() and a.loc[dead, "burden"].isna().all()
     # a patient who died before the second assessment has no growth-rate estimate
     early = p[p.os_event.astype(bool) & (p.os_months * DAYS_PER_MONTH < 28.0)]
-    assert np.isnan(early.kg_per_day.to_numpy()).all()
+    assert np.isnan(early.growth_rate_per_day.to_numpy()).all()
     assert np.isfinite(p.os_months).all() and (p.os_months > 0).all()

@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from .._parquet import write_parquet
 from ..io import json_text
+from ._columns import COLUMN_DOCS
 from ..model import PARAMETERS
 from ..population import WeightedPool, calibrated_pool_path
 from ..trial import SurvivalModel, TrialScenario, load_scenario, published_targets
@@ -99,7 +101,8 @@ class Calibration:
             "provenance": self.provenance,
         }
         (folder / "calibration.json").write_text(json_text(doc))
-        self.outcomes.to_parquet(folder / "outcomes.parquet", index=False)
+        write_parquet(self.outcomes, folder / "outcomes.parquet", "pool/outcomes.parquet",
+                      COLUMN_DOCS["pool/outcomes.parquet"])
         return folder
 
 

@@ -31,6 +31,17 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 """Columns written by ``--format csv`` (one row per lesion; totals only in table/json)."""
 
+COLUMN_DOCS: dict[str, dict[str, tuple[str, str]]] = {
+    "plan/plan.csv": {
+        "lesion_id": ("", "lesion identifier from LESIONS.csv"),
+        "site": ("", "anatomical site"),
+        "longest_diameter_cm": ("cm", "longest diameter given in LESIONS.csv"),
+        "volume_ml": ("mL", "volume of Imlygic to inject into the lesion at this visit (0: not injected)"),
+        "concentration_pfu_per_ml": ("PFU/mL", "concentration of the visit's vials (1e6 at visit 1, then 1e8)"),
+    },
+}
+"""``ovsim plan --format csv`` on stdout (data dictionary table ``plan/plan.csv``)."""
+
 
 class PlanFormat(str, Enum):
     """Output formats of ``ovsim plan``."""

@@ -91,7 +91,14 @@ def simulate_cohort(
         stable, runtime = split_runtime(result.provenance)
         runtime.update(started=started.isoformat(timespec="seconds"),
                        finished=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        result.status.to_parquet(out / "status.parquet", index=False)
+        from .._parquet import write_parquet
+        from .._provenance import environment, run_stamp
+        from ._columns import COLUMN_DOCS
+
+        write_parquet(result.status, out / "status.parquet", "cohort/status.parquet",
+                      COLUMN_DOCS["cohort/status.parquet"])
+        stable["environment"] = environment()  # deterministic on one installation; the timestamp: run.json
+        runtime["provenance"] = run_stamp()
         (out / "cohort.json").write_text(json.dumps(stable, indent=2, default=str) + "\n")
         (out / "run.json").write_text(json.dumps(runtime, indent=2, default=str) + "\n")
     return result

@@ -31,10 +31,11 @@ class PatientResult:
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def to_frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Tidy tables: (one row per time and lesion, one row per time)."""
-        lesions = self.lesions.to_dataframe().reset_index()
+        """Tidy tables: (one row per time and lesion, one row per time); ``time_index`` numbers the output times
+        (0-based), ``time_day`` gives them in days."""
+        lesions = self.lesions.to_dataframe().reset_index().rename(columns={"time": "time_index"})
         lesions.insert(0, "patient_id", self.patient.patient_id)
-        systemic = self.systemic.to_dataframe().reset_index()
+        systemic = self.systemic.to_dataframe().reset_index().rename(columns={"time": "time_index"})
         systemic.insert(0, "patient_id", self.patient.patient_id)
         return lesions, systemic
 
@@ -83,7 +84,7 @@ def build_result(
         "site": ("lesion", [les.site.value for les in patient.lesions]),
         "injectable": ("lesion", [les.site.injectable for les in patient.lesions]),
     }
-    lesion_vars = {s.name: (("time", "lesion"), blocks[:, :, k], {"units": s.units})
+    lesion_vars = {s.name: (("time", "lesion"), blocks[:, :, k], {"units": s.units, "description": s.description})
                    for k, s in enumerate(model.lesion_states)}
     cells = lesion_cells(model, states, n_slots)[:, :n]
     diameter = diameter_cm_from_cells(cells, cell_density_per_cm3)
@@ -95,7 +96,8 @@ def build_result(
     lesions = xr.Dataset(lesion_vars, coords=coords, attrs={"patient_id": patient.patient_id})
 
     sys_block = states[:, n_slots * nl:]
-    sys_vars = {s.name: (("time",), sys_block[:, k], {"units": s.units}) for k, s in enumerate(model.systemic_states)}
+    sys_vars = {s.name: (("time",), sys_block[:, k], {"units": s.units, "description": s.description})
+                for k, s in enumerate(model.systemic_states)}
     sys_vars["total_tumour_cells"] = (("time",), cells.sum(axis=1), {"units": "cells"})
     sys_vars["sum_product_diameters_cm2"] = (("time",), (diameter**2).sum(axis=1), {"units": "cm^2"})
     systemic = xr.Dataset(

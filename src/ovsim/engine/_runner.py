@@ -161,9 +161,13 @@ def open_checkpoint(folder: Path, manifest: dict[str, Any], resume: bool) -> boo
 
 def _write_part(out: Path, name: str, part: dict, time_day: np.ndarray, doses: pd.DataFrame) -> None:
     """Stream one chunk: tidy lesion diameters and dose records as Parquet parts (each written whole, then renamed)."""
+    from .._parquet import write_parquet
+    from ._columns import COLUMN_DOCS
+
     for stem, frame in (("lesions", trajectories_to_frame(concat_parts([part], time_day, {}))), ("doses", doses)):
         path = out / f"{stem}-part-{name}.parquet"
-        frame.to_parquet(path.with_name(path.name + ".partial"), index=False)
+        table = f"cohort/{stem}-part-*.parquet"
+        write_parquet(frame, path.with_name(path.name + ".partial"), table, COLUMN_DOCS[table])
         os.replace(path.with_name(path.name + ".partial"), path)
 
 

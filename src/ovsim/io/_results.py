@@ -23,7 +23,7 @@ import shutil
 import socket
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import pandas as pd
 
@@ -264,13 +264,18 @@ def atomic_output_dir(out: str | Path, *, kind: str | None = None, resume: bool 
         _remove(folder, "removed superseded checkpoint" if resumable else "removed stale temporary folder", log)
 
 
-def write_table(frame: pd.DataFrame, path_stem: Path, fmt: str) -> Path:
-    """Write ``frame`` as ``<stem>.parquet`` or ``<stem>.csv``; returns the path."""
+def write_table(frame: pd.DataFrame, path_stem: Path, fmt: str, table: str | None = None,
+                docs: Mapping[str, tuple[str, str]] | None = None) -> Path:
+    """Write ``frame`` as ``<stem>.parquet`` or ``<stem>.csv``; returns the path. Parquet files carry each
+    column's units and description from ``docs`` (``ovsim._parquet.write_parquet``; ``table``: the table's
+    name in the data dictionary, default the file name)."""
+    from .._parquet import write_parquet
+
     if fmt not in TABLE_FORMATS:
         raise ValueError(f"format: expected one of {', '.join(TABLE_FORMATS)} (got {fmt!r})")
     path = path_stem.with_suffix(f".{fmt}")
     if fmt == "parquet":
-        frame.to_parquet(path, index=False)
+        write_parquet(frame, path, table or path.name, docs or {})
     else:
         safe_csv_frame(frame).to_csv(path, index=False)
     return path
@@ -278,16 +283,22 @@ def write_table(frame: pd.DataFrame, path_stem: Path, fmt: str) -> Path:
 
 def write_patient_result(result: Any, folder: Path, fmt: str = "parquet", extra: dict | None = None) -> list[Path]:
     """Write a ``PatientResult``: lesions, systemic, dose records (always CSV) and run.json."""
+    from .._provenance import environment, run_stamp
+    from ..engine._columns import COLUMN_DOCS, dataset_docs
+
     lesions, systemic = result.to_frames()
     paths = [
-        write_table(lesions, folder / "lesions", fmt),
-        write_table(systemic, folder / "systemic", fmt),
+        write_table(lesions, folder / "lesions", fmt, "simulate/lesions.parquet",
+                    dataset_docs(lesions.columns, result.lesions, COLUMN_DOCS["simulate/lesions.parquet"])),
+        write_table(systemic, folder / "systemic", fmt, "simulate/systemic.parquet",
+                    dataset_docs(systemic.columns, result.systemic, COLUMN_DOCS["simulate/systemic.parquet"])),
     ]
     doses = folder / "doses.csv"
     safe_csv_frame(result.doses).to_csv(doses, index=False)
     paths.append(doses)
     run = folder / "run.json"
-    run.write_text(json.dumps({**result.provenance, **(extra or {})}, indent=2, default=str) + "\n")
+    doc = {**result.provenance, **(extra or {}), "environment": environment(), "provenance": run_stamp()}
+    run.write_text(json.dumps(doc, indent=2, default=str) + "\n")
     paths.append(run)
     return paths
 

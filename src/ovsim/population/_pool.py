@@ -83,8 +83,13 @@ class WeightedPool:
         patients["weight"] = self.weights
         for k in range(self.n_members):
             patients[f"weight_{k}"] = self.members[k]
-        patients.to_parquet(folder / "patients.parquet", index=False)
-        self.population.lesions.to_parquet(folder / "lesions.parquet", index=False)
+        from .._parquet import write_parquet
+        from ._columns import column_docs
+
+        docs = column_docs()
+        write_parquet(patients, folder / "patients.parquet", "pool/patients.parquet", docs["pool/patients.parquet"])
+        write_parquet(self.population.lesions, folder / "lesions.parquet", "pool/lesions.parquet",
+                      docs["pool/lesions.parquet"])
         (folder / "pool.json").write_text(json.dumps(self.provenance, indent=2, default=str) + "\n")
         return folder
 

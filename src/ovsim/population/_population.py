@@ -118,8 +118,14 @@ class Population:
         """Write ``patients.parquet``, ``lesions.parquet`` and ``population.json`` into ``folder``."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        self.patients.to_parquet(folder / "patients.parquet", index=False)
-        self.lesions.to_parquet(folder / "lesions.parquet", index=False)
+        from .._parquet import write_parquet
+        from ._columns import column_docs
+
+        docs = column_docs()
+        write_parquet(self.patients, folder / "patients.parquet", "population/patients.parquet",
+                      docs["population/patients.parquet"])
+        write_parquet(self.lesions, folder / "lesions.parquet", "population/lesions.parquet",
+                      docs["population/lesions.parquet"])
         (folder / "population.json").write_text(json.dumps(self.provenance, indent=2) + "\n")
         return folder
 

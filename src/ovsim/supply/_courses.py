@@ -67,7 +67,11 @@ class Courses:
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        table = pa.Table.from_pandas(self.visits[list(COURSE_COLUMNS)], preserve_index=False)
+        from .._parquet import documented_table
+        from ._columns import COLUMN_DOCS
+
+        table = documented_table(self.visits[list(COURSE_COLUMNS)], "supply/courses.parquet",
+                                 COLUMN_DOCS["supply/courses.parquet"])
         meta = {**(table.schema.metadata or {}),
                 _META_KEY: json.dumps({"n_courses": self.n_courses, "provenance": self.provenance}, default=str).encode()}
         tmp = path.with_name(f".{path.name}.tmp")

@@ -24,7 +24,7 @@ class TrialResult:
 
     endpoints: the ``endpoints.json`` document (arms, comparisons, subgroups, provenance).
     patients: one row per patient (``patient_key`` = ``arm:patient_id``): covariates, ``ok`` / ``reason``,
-      response outcomes (days), ``kg_per_day``, ``os_months``, ``os_event``, treatment.
+      response outcomes (days), ``growth_rate_per_day``, ``os_months``, ``os_event``, treatment.
     assessments: one row per patient and assessment (``time_day``): burden, % change, new lesion, the
       primary criterion's ``response`` and each criterion's ``response_<name>``.
     lesions: one row per baseline lesion: category (injected / uninjected non-visceral / visceral),
@@ -116,15 +116,18 @@ class TrialResult:
 
     def write_files(self, folder: str | Path, report: bool = True) -> None:
         """Write the output files into the existing folder ``folder`` (no atomic replacement: see :meth:`write`)."""
+        from .._parquet import write_parquet
         from ..io import json_text
         from ..io._csv_safe import safe_csv_frame
+        from ._columns import COLUMN_DOCS
 
         tmp = Path(folder)
         (tmp / "endpoints.json").write_text(json_text(self.endpoints))
         (tmp / "run.json").write_text(json_text(self.run))
         (tmp / "subgroup_comparisons.json").write_text(json_text(self.subgroup_comparisons))
-        for name in ("patients", "assessments", "lesions", "measurements"):
-            getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
+        for name in ("patients", "assessments", "lesions", "measurements"):  # units in each file's schema
+            table = f"trial/{name}.parquet"
+            write_parquet(getattr(self, name), tmp / f"{name}.parquet", table, COLUMN_DOCS[table])
         safe_csv_frame(self.doses).to_csv(tmp / "doses.csv", index=False)
         (tmp / "scenario.json").write_text(json_text(self.scenario.model_dump()))
         if self.extra.get("supply_forecast") is not None:

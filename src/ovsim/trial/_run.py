@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from .._provenance import run_stamp
 from ..assess import CRITERIA, lesion_outcomes, measure, measurement_normals, response_outcomes
 from ..engine import SolverOptions, simulate_cohort
 from ..model import DAYS_PER_MONTH
@@ -32,6 +33,7 @@ from ..safety import draw_adverse_events, load_safety_model
 from ..supply import courses_from_doses, forecast_supply, supply_endpoints
 from ._adverse import adverse_event_table
 from ._endpoints import km_frames, trial_endpoints
+from ._provenance import trial_provenance
 from ._result import TrialResult
 from ._roles import endpoint_roles, scenario_targets
 from ._scenario import TrialScenario, load_scenario
@@ -145,17 +147,16 @@ def run_trial(
         endpoints["supply"]["forecast"] = {k: v for k, v in forecast.to_dict(sc.prices).items() if k != "weekly"}
     subgroup_comparisons = endpoints.pop("subgroup_comparisons")
     failed = endpoints.pop("failed_patients")
-    provenance = {
-        "ovsim_version": __version__, "scenario": sc.name, "scenario_sha256": sc.digest(), "seed": seed,
-        "design": "paired" if population is not None else sc.design,
-        "patients": {k: len(p) for k, p in populations.items()},
-        "failed_patients": failed, "criterion": sc.assessment.criterion,
-        "cohorts": {arm: {k: res.provenance.get(k) for k in ("device", "n_failed", "lane_efficiency")}
-                    for arm, res in results.items()},
-    }
+    provenance = trial_provenance(  # deterministic (endpoints.json); the timestamp goes to run.json
+        sc, seed, design="paired" if population is not None else sc.design,
+        patients={k: len(p) for k, p in populations.items()}, failed=failed,
+        cohorts={arm: {k: res.provenance.get(k) for k in ("device", "n_failed", "lane_efficiency")}
+                 for arm, res in results.items()},
+        calibrated=sc.population == "optim_calibrated" and population is None)
     run = {"wall_seconds": time.perf_counter() - started, "started": started_at.isoformat(timespec="seconds"),
            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "resumed": bool(resume),
-           "cohorts": {arm: split_runtime(res.provenance)[1] for arm, res in results.items()}}
+           "cohorts": {arm: split_runtime(res.provenance)[1] for arm, res in results.items()},
+           "provenance": run_stamp()}
     doc = {"scenario": sc.name, "seed": seed, "ovsim_version": __version__, **endpoints,
            "failed_patients": int(sum(failed.values())), "provenance": provenance}
     doc["roles"] = endpoint_roles(doc, scenario_targets(sc.name))  # calibration target or prediction (_roles)
@@ -268,7 +269,7 @@ def assess_arm(sc: TrialScenario, seed: int, arm: str, pop: Population, res: Any
                              **{c: p[c].to_numpy() for c in covariates}, "ok": ok, "reason": reason})
     patients = pd.concat([patients, out.reset_index(drop=True)], axis=1)
     patients["baseline_burden_cm2"] = who.baseline_burden
-    patients["kg_per_day"], patients["ks_per_day"] = kg, ks
+    patients["growth_rate_per_day"], patients["shrinkage_rate_per_day"] = kg, ks
     patients["os_months"], patients["os_event"] = os_obs, os_event
     patients["treatment_end_day"] = _treatment_end_day(res.doses, p["patient_id"].to_numpy())
     given = res.doses[res.doses["AMT"] > 0] if not res.doses.empty else res.doses
@@ -296,7 +297,8 @@ def assess_arm(sc: TrialScenario, seed: int, arm: str, pop: Population, res: Any
 
     pi, li = np.nonzero(exists)
     measurements = pd.DataFrame({
-        "patient_key": np.repeat(key[pi], n_v), "arm": arm, "lesion_id": np.repeat(lesion_id[pi, li], n_v),
+        "patient_key": np.repeat(key[pi], n_v), "patient_id": np.repeat(p["patient_id"].to_numpy()[pi], n_v),
+        "arm": arm, "lesion_id": np.repeat(lesion_id[pi, li], n_v),
         "site": np.repeat(site[pi, li], n_v), "injected": np.repeat(injected[pi, li], n_v),
         "time_day": np.tile(t, len(pi)), "true_diameter_cm": d[pi, :, li].reshape(-1),
         "longest_cm": meas.longest_cm[pi, :, li].reshape(-1), "perpendicular_cm": meas.perpendicular_cm[pi, :, li].reshape(-1),

@@ -3,7 +3,7 @@
 Each patient's measured tumour burden relative to baseline is fitted by the Stein model
 ``y(t) = exp(-ks t) + exp(kg t) - 1`` (Stein et al. Clin Cancer Res 2011;17:907), on the log
 scale, by a vectorised grid search refined once around each patient's best point. KG (1/day) is
-reported per patient (``kg_per_day``), fitted over the assessments while the patient is alive; it no
+reported per patient (``growth_rate_per_day``), fitted over the assessments while the patient is alive; it no
 longer drives survival (the joint model does, ``ovsim.trial._survival``).
 """
 
