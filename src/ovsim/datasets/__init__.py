@@ -7,3 +7,7 @@ __all__ = ["NONMEM_COLUMN_DOCS", "STAGE_CODES", "NonmemDataset", "compartment_ta
 from ._write import BURDEN_UNITS, trial_model, trial_nonmem, write_trial_datasets
 
 __all__ += ["BURDEN_UNITS", "trial_model", "trial_nonmem", "write_trial_datasets"]
+from ._cdisc import ADAM, SDTM, cdisc_datasets, write_cdisc
+from ._cdisc_rules import RULE_IDS, Failure, check_all
+
+__all__ += ["ADAM", "SDTM", "cdisc_datasets", "write_cdisc", "RULE_IDS", "Failure", "check_all"]
