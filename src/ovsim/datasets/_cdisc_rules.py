@@ -124,7 +124,7 @@ def r09_study_days(data, folder):
     out = []
     if "DM" not in data:
         return out
-    ref = data["DM"].set_index("USUBJID")["RFSTDTC"]
+    ref = data["DM"].drop_duplicates("USUBJID").set_index("USUBJID")["RFSTDTC"]
     for n, f in data.items():
         if not _domain(n):
             continue
