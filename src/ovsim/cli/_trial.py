@@ -24,6 +24,8 @@ def trial(
     chunk_size: int = typer.Option(128, min=1, help="Patients per compiled batch."),
     resume: bool = typer.Option(False, "--resume", help="Continue a killed run into OUT from its checkpoint "
                                 "(finished arms and chunks are not simulated again; the same inputs only)."),
+    cdisc: bool = typer.Option(False, "--cdisc", help="Also write CDISC SDTM/ADaM datasets (.xpt v5 and Parquet) "
+                               "to OUT/cdisc/ (docs/datasets.md)."),
 ) -> None:
     """Run a virtual trial: simulate every arm, assess response, estimate survival, write endpoints and report."""
     from ..io._results import CHECKPOINT_DIR, atomic_output_dir
@@ -42,7 +44,7 @@ def trial(
         with atomic_output_dir(path, kind="trial", resume=resume) as tmp:
             result = run_trial(sc, seed=seed, patients=patients, workers=workers, chunk_size=chunk_size,
                                progress=True, checkpoint=tmp / CHECKPOINT_DIR, resume=resume)
-            result.write_files(tmp, report=report)
+            result.write_files(tmp, report=report, cdisc=cdisc)
     except ValueError as err:
         fail(str(err))
     table = result.summary()

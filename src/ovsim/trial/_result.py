@@ -102,7 +102,7 @@ class TrialResult:
         out["source"] = sc.source
         return out
 
-    def write(self, out: str | Path, report: bool = True) -> Path:
+    def write(self, out: str | Path, report: bool = True, cdisc: bool = False) -> Path:
         """Write endpoints.json, run.json, the tables (Parquet), dose records (CSV) and report.html into ``out``.
 
         ``out`` is replaced whole and atomically (an ovsim output folder: see ``ovsim.io.atomic_output_dir``);
@@ -111,11 +111,14 @@ class TrialResult:
 
         out = Path(out)
         with atomic_output_dir(out, kind="trial") as tmp:
-            self.write_files(tmp, report=report)
+            self.write_files(tmp, report=report, cdisc=cdisc)
         return out
 
-    def write_files(self, folder: str | Path, report: bool = True) -> None:
-        """Write the output files into the existing folder ``folder`` (no atomic replacement: see :meth:`write`)."""
+    def write_files(self, folder: str | Path, report: bool = True, cdisc: bool = False) -> None:
+        """Write the output files into the existing folder ``folder`` (no atomic replacement: see :meth:`write`).
+
+        Also the NONMEM dataset (nonmem.csv, nonmem_ids.csv, nonmem_header.txt) and, with ``cdisc``, the
+        CDISC SDTM/ADaM datasets in ``cdisc/`` (docs/datasets.md)."""
         from .._parquet import write_parquet
         from ..io import json_text
         from ..io._csv_safe import safe_csv_frame
@@ -132,6 +135,9 @@ class TrialResult:
         (tmp / "scenario.json").write_text(json_text(self.scenario.model_dump()))
         if self.extra.get("supply_forecast") is not None:
             self.extra["supply_forecast"].weekly.to_csv(tmp / "supply_forecast.csv", index=False)
+        from ..datasets import write_trial_datasets
+
+        write_trial_datasets(self, tmp, cdisc=cdisc)
         if report:
             self.report(tmp / "report.html")
 
