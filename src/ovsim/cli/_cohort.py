@@ -11,6 +11,13 @@ import typer
 from ._app import app, check_out_path, fail, safe_text
 
 
+#: Help of ``--workers`` (trial, cohort, calibrate): when worker processes pay off (docs/performance.md, "Workers").
+WORKERS_HELP = ("Worker processes, at most one per core. Each worker is a new process that loads (or, on a cold "
+                "compile cache, compiles) the JAX programs first, a few seconds on a warm cache: more workers help "
+                "above a few hundred patients (the 436-patient OPTiM trial) on a warm cache; for a small trial or "
+                "a first, cold run, 1 is as fast.")
+
+
 @app.command()
 def population(
     out: Path = typer.Option(..., "--out", "-o", help="Folder for patients.parquet, lesions.parquet."),
@@ -47,7 +54,7 @@ def cohort(
     horizon_days: float = typer.Option(730.0, help="Simulated time (days)."),
     every_days: float = typer.Option(28.0, help="Output grid (days)."),
     chunk_size: int = typer.Option(128, min=1, help="Patients per compiled batch."),
-    workers: int = typer.Option(1, min=1, help="Worker processes (one per core is fastest on CPU)."),
+    workers: int = typer.Option(1, min=1, help=WORKERS_HELP),
     resume: bool = typer.Option(False, "--resume", help="Continue a killed run into OUT from its checkpoint "
                                 "(the same inputs only); the result is the same as an uninterrupted run's."),
 ) -> None:
