@@ -67,7 +67,8 @@ def run_cohort(
     first_chunk_s = None
     k = resumed = 0
     lane_work = [0.0, 0.0]  # steps taken by real lanes, steps the batch executed (lanes x slowest)
-    shape = f"{type(backend).__name__}/chunk{chunk_size}/slots{max_slots}/{horizon_days:g}d/{output_every_days:g}d"
+    shape = (f"{type(backend).__name__}/{'+'.join(regimen.to_dict())}/chunk{chunk_size}/slots{max_slots}/"
+             f"{horizon_days:g}d/{output_every_days:g}d")  # the first chunk's program, for the compiling notice
     with progress_bar(progress, n, shape) as advance:
         for group in np.unique(slots):
             g_lo, g_hi = np.searchsorted(slots[order], [group, group + 1])
