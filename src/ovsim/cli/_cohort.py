@@ -12,10 +12,11 @@ from ._app import app, check_out_path, fail, safe_text
 
 
 #: Help of ``--workers`` (trial, cohort, calibrate): when worker processes pay off (docs/performance.md, "Workers").
-WORKERS_HELP = ("Worker processes, at most one per core. Each worker is a new process that loads (or, on a cold "
-                "compile cache, compiles) the JAX programs first, a few seconds on a warm cache: more workers help "
-                "above a few hundred patients (the 436-patient OPTiM trial) on a warm cache; for a small trial or "
-                "a first, cold run, 1 is as fast.")
+WORKERS_HELP = ("Worker processes, at most one per free core. Each is a new process that imports ovsim and loads "
+                "(on a cold cache: compiles) the JAX programs, a few seconds per arm before its first patient. More "
+                "than one helps only above a few hundred patients per arm on a warm cache with the cores idle "
+                "(OPTiM's 295-patient T-VEC arm: 26 s -> 21 s on 2 cores); for a small trial, a first (cold) run "
+                "or a busy machine, 1 is as fast or faster (docs/performance.md, Workers).")
 
 
 @app.command()
