@@ -17,6 +17,7 @@ import contextlib
 import contextvars
 import re
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 #: Short display names of the reference scenarios' arm keys.
 ARM_NAMES = {"tvec": "T-VEC", "gmcsf": "GM-CSF", "gm_csf": "GM-CSF", "untreated": "untreated"}
@@ -117,5 +118,24 @@ def humanize(text: object, arms: list[str] | tuple[str, ...] = ()) -> str:
     return out
 
 
+
+def humanized(data: Any, arms: list[str]) -> Any:
+    """A free-form mapping (the design) with its keys and text values made readable (``humanize``)."""
+    if isinstance(data, dict):
+        return {humanize(k, arms): humanized(v, arms) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [humanized(v, arms) for v in data]
+    return humanize(data, arms) if isinstance(data, str) else data
+
+
+def humanized_frame(frame: Any, arms: list[str]) -> Any:
+    """A table to show (the calibration's) with readable column names and text cells (``humanize``)."""
+    out = frame.rename(columns=lambda c: humanize(display(c), arms))
+    for col in out.columns:
+        out[col] = out[col].map(lambda v: humanize(v, arms) if isinstance(v, str) else v)
+    return out
+
+
 __all__ = ["AE_NAMES", "ARM_NAMES", "BOR_NAMES", "CRITERION_NAMES", "ENDPOINT_NAMES", "GROUP_NAMES",
-           "LESION_NAMES", "arm_name", "capital", "display", "humanize", "use_arm_names"]
+           "LESION_NAMES", "arm_name", "capital", "display", "humanize", "humanized", "humanized_frame",
+           "use_arm_names"]

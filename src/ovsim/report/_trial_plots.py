@@ -72,7 +72,8 @@ def plot_waterfall(patients: pd.DataFrame, *, arms: Sequence[str] | None = None,
         bor = _bor(sub)
         counts = ", ".join(f"{c} {int(np.sum(bor == c))}" for c in BOR_ORDER if np.any(bor == c))
         drawn = np.isfinite(change)
-        ax.set_title(f"{plot_text(arm_name(arm))}: {int(drawn.sum())} of {len(sub)} patients drawn ({counts or 'none'})",
+        name = plot_text(arm_name(arm))
+        ax.set_title(f"{name}: {int(drawn.sum())} of {len(sub)} patients drawn ({counts or 'none'})",
                      loc="left", fontsize=10, color=colours[arm], fontweight="bold")
         if not drawn.any():
             no_data(ax, "no patient with a post-baseline assessment")

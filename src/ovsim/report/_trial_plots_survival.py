@@ -137,7 +137,8 @@ def _hr_note(endpoints: dict | None, published: dict | None, arms: list[str]) ->
     hr = ((endpoints or {}).get("comparisons") or {}).get("hazard_ratio_os")
     if isinstance(hr, dict) and len(arms) >= 2:
         p = num(hr.get("p_value"))
-        text = f"HR {plot_text(arm_name(arms[0]))} vs {plot_text(arm_name(arms[-1]))}: {_fmt(num(hr.get('value')), *ci_pair(hr))}"
+        first, last = plot_text(arm_name(arms[0])), plot_text(arm_name(arms[-1]))
+        text = f"HR {first} vs {last}: {_fmt(num(hr.get('value')), *ci_pair(hr))}"
         lines.append(text + (f", p = {p:.3g}" if p is not None else ""))
     pub = targets_block(published).get("overall_survival") or {}
     if len(arms) >= 2:

@@ -35,7 +35,9 @@ def _label_incidences(published: dict | None) -> dict[str, float]:
     ``label.adverse_reactions_tvec_arm`` (the whole file must be passed), or {}."""
     block = (((published or {}).get("label") or {}).get("adverse_reactions_tvec_arm")) if isinstance(
         published, dict) else None
-    return {str(k): float(v) for k, v in block.items() if isinstance(v, (int, float))} if isinstance(block, dict) else {}
+    if not isinstance(block, dict):
+        return {}
+    return {str(k): float(v) for k, v in block.items() if isinstance(v, (int, float))}
 
 
 def predictions_section(endpoints: dict, predictions: pd.DataFrame | None = None, published: dict | None = None) -> str:

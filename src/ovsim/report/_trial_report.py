@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._names import arm_name, display, humanize, use_arm_names
+from ._names import arm_name, humanized, humanized_frame, use_arm_names
 from ._trial_css import CSS
 from ._trial_plots import plot_forest, plot_km, plot_lesion_bars, plot_spider, plot_swimmer, plot_waterfall
 from ._trial_plots_survival import targets_block
@@ -209,7 +209,8 @@ def _summary(endpoints: dict, published: dict, arms: list[str]) -> str:
     hr = (endpoints.get("comparisons") or {}).get("hazard_ratio_os")
     text = "Median overall survival: " + " vs ".join(meds) + " months"
     if len(arms) >= 2 and isinstance(hr, dict):
-        text += f"; hazard ratio {arm_name(arms[0])} vs {arm_name(arms[-1])} {_html_to_text(comparison_cell(hr, 'ratio'))}"
+        text += (f"; hazard ratio {arm_name(arms[0])} vs {arm_name(arms[-1])} "
+                 f"{_html_to_text(comparison_cell(hr, 'ratio'))}")
         phr = (pub.get("overall_survival") or {}).get(f"hazard_ratio_{arms[0]}_vs_{arms[-1]}")
         if isinstance(phr, dict):
             text += f" (OPTiM: {_html_to_text(comparison_cell(phr, 'ratio'))})"
@@ -252,9 +253,12 @@ def _failed(endpoints: dict, patients: pd.DataFrame, arms: list[str]) -> str:
         how += (" (" + ", ".join(f"{k} {v}" for k, v in bor.items()) + ")." if bor is not None and len(bor)
                 else ".")
     else:
-        how = ("The endpoints' n per arm (" + ", ".join(f"{arm_name(a)} {n_ep[a]}" for a in arms) + ") match neither "
-               "all patient rows (" + ", ".join(f"{arm_name(a)} {rows_all[a]}" for a in arms) + ") nor the successful "
-               "ones (" + ", ".join(f"{arm_name(a)} {rows_ok[a]}" for a in arms) + "): check how the trial counted them.")
+        def per_arm_text(counts: dict) -> str:
+            return ", ".join(f"{arm_name(a)} {counts[a]}" for a in arms)
+
+        how = (f"The endpoints' n per arm ({per_arm_text(n_ep)}) match neither all patient rows "
+               f"({per_arm_text(rows_all)}) nor the successful ones ({per_arm_text(rows_ok)}): check how the trial "
+               "counted them.")
     out.append(f"<p>{esc(how)}</p>")
     return "".join(out)
 
@@ -302,23 +306,6 @@ def render_trial_report(*, endpoints: dict, patients: pd.DataFrame, assessments:
                        figure_format=figure_format, supply_forecast=supply_forecast, predictions=predictions)
 
 
-def _humanized(data: Any, arms: list[str]) -> Any:
-    """A free-form mapping (the design) with its keys and text values made readable (``humanize``)."""
-    if isinstance(data, dict):
-        return {humanize(k, arms): _humanized(v, arms) for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [_humanized(v, arms) for v in data]
-    return humanize(data, arms) if isinstance(data, str) else data
-
-
-def _humanized_frame(frame: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
-    """A table to show (the calibration's) with readable column names and text cells (``humanize``)."""
-    out = frame.rename(columns=lambda c: humanize(display(c), arms))
-    for col in out.columns:
-        out[col] = out[col].map(lambda v: humanize(v, arms) if isinstance(v, str) else v)
-    return out
-
-
 def _render(*, endpoints: dict, patients: pd.DataFrame, assessments: pd.DataFrame, lesions: pd.DataFrame,
             km: dict[str, pd.DataFrame], design: dict, published: dict | None, arm_labels: dict[str, str] | None,
             description: str | None, subgroup_comparisons: dict | None, calibration: pd.DataFrame | None,
@@ -345,7 +332,7 @@ def _render(*, endpoints: dict, patients: pd.DataFrame, assessments: pd.DataFram
 
     body = {
         "summary": f"<p>{_summary(endpoints, published, arms)}</p>",
-        "design": mapping_table(_humanized(design, arms)),
+        "design": mapping_table(humanized(design, arms)),
         "endpoints": (roles_note(endpoints) + endpoints_table(endpoints, published, arms)
                       + "<h3>Best overall response</h3>" + bor_table(endpoints, arms)
                       + "<h3>Comparisons</h3>" + comparisons_table(endpoints, published, arms)
@@ -363,7 +350,7 @@ def _render(*, endpoints: dict, patients: pd.DataFrame, assessments: pd.DataFram
         "provenance": mapping_table(_provenance(endpoints)),
     }
     if calibration is not None:
-        body["calibration"] = frame_table(_humanized_frame(calibration, arms))
+        body["calibration"] = frame_table(humanized_frame(calibration, arms))
     for key, section in (("safety", safety_section(endpoints, arms)),
                          ("supply", supply_section(endpoints, supply_forecast, lambda f: _figure(
                              "supply", "Supply forecast: T-VEC vials per week", esc(

@@ -25,8 +25,8 @@ def bor_table(endpoints: dict, arms: list[str]) -> str:
         rows.append([f"{esc(code)} ({esc(name)})"]
                     + [rate_cell(((ep.get(a) or {}).get("best_overall_response") or {}).get(code)) for a in arms])
         paths.append([(a, f"arms.{a}.best_overall_response.{code}") for a in arms])
-    header, rows = with_role_column(["Best overall response"] + [f"{arm_name(a)}: share (95% CI)" for a in arms], rows, roles,
-                                    paths)
+    header = ["Best overall response"] + [f"{arm_name(a)}: share (95% CI)" for a in arms]
+    header, rows = with_role_column(header, rows, roles, paths)
     return table(header, rows, "endpoints")
 
 
