@@ -243,7 +243,7 @@ def test_plots_return_figures_and_leave_none_open(inputs):
     assert all(isinstance(f, Figure) for f in figs)
     assert plt.get_fignums() == []
     titles = [ax.get_title(loc="left") for ax in figs[1].axes]
-    assert titles[0].startswith("tvec: 20 of 120 patients shown")
+    assert titles[0].startswith("T-VEC: 20 of 120 patients shown")   # display names (report/_names.py)
     forest_text = [t.get_text() for ax in figs[4].axes for t in ax.texts]
     assert "not estimable (too few patients)" in forest_text
 
@@ -289,11 +289,11 @@ def test_published_columns_only_for_optim_arm_names(tmp_path):
     """A third arm between OPTiM's two gets no OPTiM column; OPTiM's arms keep theirs."""
     inp = synthetic_inputs(arms=("tvec", "combo", "gmcsf"), sizes=(20, 15, 10), seed=13)
     html = write_trial_report(tmp_path / "r.html", arm_labels={"combo": "T-VEC + GM-CSF"}, **inp).read_text()
-    assert "<th>tvec: OPTiM</th>" in html and "<th>gmcsf: OPTiM</th>" in html
+    assert "<th>T-VEC: OPTiM</th>" in html and "<th>GM-CSF: OPTiM</th>" in html
     assert "<th>combo: OPTiM</th>" not in html and "<th>combo: simulated (95% CI)</th>" in html
-    assert len(row_cells(html, "Durable response rate")) == 5    # tvec sim + OPTiM, combo sim, gmcsf sim + OPTiM
+    assert len(row_cells(html, "Durable response rate")) == 5    # T-VEC sim + OPTiM, combo sim, GM-CSF sim + OPTiM
     assert "0.79 (0.62\u20131.00)" in html                        # first vs last is tvec vs gmcsf: OPTiM's HR
-    assert "Virtual trial: tvec vs combo vs gmcsf" in html        # default description: the arms
+    assert "Virtual trial: T-VEC vs combo vs GM-CSF" in html      # default description: the arms' display names
     del inp["published"]                                          # no targets given: simulated values only
     html = write_trial_report(tmp_path / "r2.html", **inp).read_text()
     assert "OPTiM" not in html and "16.3%" not in html

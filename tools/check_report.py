@@ -1,10 +1,12 @@
 """Render a trial report in headless Chromium and check it shows what the file contains.
 
-    python tools/check_report.py REPORT.html [--screenshot out.png] [--width 1280] [--height 2400]
+    python tools/check_report.py REPORT.html [--screenshot out.png] [--pdf out.pdf] [--width 1280] [--height 2400]
 
 Checks: the browser exits 0; the rendered DOM keeps every heading (h1-h3) and every figure
 (inline <svg> and <img>) of the file; images are embedded (data: URIs that decode) and nothing
-points outside the file; the browser logs no JavaScript, console or resource-loading error.
+points outside the file; the browser logs no JavaScript, console or resource-loading error. With
+``--pdf``: the browser prints the report (its ``@media print`` styles, A4 landscape) to a PDF file that
+starts with the PDF signature.
 Exit 0 when all pass, 1 with a one-line message on the first problem, 2 without a browser.
 """
 
@@ -95,7 +97,7 @@ def page_errors(stderr: str) -> list[str]:
     return [line.strip() for line in stderr.splitlines() if ERROR_PATTERNS.search(line)]
 
 
-def check(report: Path, screenshot: Path | None, width: int, height: int) -> str | None:
+def check(report: Path, screenshot: Path | None, width: int, height: int, pdf: Path | None = None) -> str | None:
     """None when the report renders cleanly, else a one-line description of the first problem."""
     browser = find_browser()
     if browser is None:
@@ -134,8 +136,13 @@ def check(report: Path, screenshot: Path | None, width: int, height: int) -> str
         errors = page_errors(shot.stderr)
         if errors:
             return f"browser reported a page error: {errors[0][:200]}"
+    if pdf is not None:
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        printed = run_browser(browser, [f"--print-to-pdf={pdf.resolve()}", "--no-pdf-header-footer"], url)
+        if printed.returncode != 0 or not pdf.is_file() or not pdf.read_bytes()[:5] == b"%PDF-":
+            return f"printing to PDF failed (exit {printed.returncode}): {printed.stderr.strip()[-200:]}"
     print(f"OK: {report.name} rendered by {Path(browser).name}: {len(source.headings)} headings, {figures} figures"
-          + (f"; screenshot {screenshot}" if screenshot else ""))
+          + (f"; screenshot {screenshot}" if screenshot else "") + (f"; PDF {pdf}" if pdf else ""))
     return None
 
 
@@ -143,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("report", type=Path, help="the HTML report")
     parser.add_argument("--screenshot", type=Path, help="write a PNG screenshot here")
+    parser.add_argument("--pdf", type=Path, help="print the report to this PDF file (print styles)")
     parser.add_argument("--width", type=int, default=1280, help="window width (px)")
     parser.add_argument("--height", type=int, default=2400, help="window height (px); the screenshot is this tall")
     args = parser.parse_args(argv)
@@ -150,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"check_report: no such file: {args.report}", file=sys.stderr)
         return 1
     try:
-        problem = check(args.report, args.screenshot, args.width, args.height)
+        problem = check(args.report, args.screenshot, args.width, args.height, args.pdf)
     except FileNotFoundError:
         print("check_report: no Chromium found on PATH (looked for " + ", ".join(BROWSERS) + "). Install one, "
               "e.g. on Debian/Ubuntu: apt-get install -y chromium (or chromium-browser).", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ._app import app, check_out_path, fail, strip_control
+from ._cohort import WORKERS_HELP
 
 
 @app.command()
@@ -12,7 +13,7 @@ def calibrate(
     out_text: str = typer.Option("results/calibration", "--out", "-o", help="Folder for the calibration's outputs."),
     patients: int = typer.Option(None, "--patients", "-n", min=10, help="Plausible patients (default: the spec's)."),
     seed: int = typer.Option(None, "--seed", min=0, help="Calibration seed (default: the spec's)."),
-    workers: int = typer.Option(1, min=1, help="Worker processes for the simulation."),
+    workers: int = typer.Option(1, min=1, help=WORKERS_HELP),
     ship: bool = typer.Option(False, "--ship", help="Also install the result as ovsim's default population."),
     validate: bool = typer.Option(False, "--validate", help="After --ship: validate on fresh seeds (10x trial + 10 seeds)."),
     reuse_text: str = typer.Option(None, "--reuse-outcomes", help="outcomes.parquet of an earlier run with the same "

@@ -11,6 +11,14 @@ import typer
 from ._app import app, check_out_path, fail, safe_text
 
 
+#: Help of ``--workers`` (trial, cohort, calibrate): when worker processes pay off (docs/performance.md, "Workers").
+WORKERS_HELP = ("Worker processes, at most one per free core. Each is a new process that imports ovsim and loads "
+                "(on a cold cache: compiles) the JAX programs, a few seconds per arm before its first patient. More "
+                "than one helps only above a few hundred patients per arm on a warm cache with the cores idle "
+                "(OPTiM's 295-patient T-VEC arm: 26 s -> 21 s on 2 cores); for a small trial, a first (cold) run "
+                "or a busy machine, 1 is as fast or faster (docs/performance.md, Workers).")
+
+
 @app.command()
 def population(
     out: Path = typer.Option(..., "--out", "-o", help="Folder for patients.parquet, lesions.parquet."),
@@ -47,7 +55,7 @@ def cohort(
     horizon_days: float = typer.Option(730.0, help="Simulated time (days)."),
     every_days: float = typer.Option(28.0, help="Output grid (days)."),
     chunk_size: int = typer.Option(128, min=1, help="Patients per compiled batch."),
-    workers: int = typer.Option(1, min=1, help="Worker processes (one per core is fastest on CPU)."),
+    workers: int = typer.Option(1, min=1, help=WORKERS_HELP),
     resume: bool = typer.Option(False, "--resume", help="Continue a killed run into OUT from its checkpoint "
                                 "(the same inputs only); the result is the same as an uninterrupted run's."),
 ) -> None:

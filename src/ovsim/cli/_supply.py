@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from ._app import app, fail, rich_console, strip_control
-from ._cohort import check_ovsim_out
+from ._cohort import WORKERS_HELP, check_ovsim_out
 
 MAX_MONTHS, MAX_COURSES, MAX_REPLICATES, MAX_RATE = 120, 5000, 10000, 10000.0
 
@@ -54,7 +54,7 @@ def supply(
     out: str = typer.Option("results/supply", "--out", "-o",
                              help="Folder for forecast.csv, forecast.png, supply.json."),
     output_format: SupplyFormat = typer.Option(SupplyFormat.table, "--format", help="Summary on stdout: table or json."),
-    workers: int = typer.Option(1, "--workers", help="Worker processes for the course simulation."),
+    workers: int = typer.Option(1, "--workers", help=WORKERS_HELP),
 ) -> None:
     """Forecast T-VEC vials per week and strength for a centre starting N patients a month (median, 5-95% bands)."""
     prices_given = {"1e6": price_1e6, "1e8": price_1e8}

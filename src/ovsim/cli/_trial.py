@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ._app import app, fail
-from ._cohort import check_ovsim_out
+from ._cohort import WORKERS_HELP, check_ovsim_out
 
 
 @app.command()
@@ -19,7 +19,7 @@ def trial(
     seed: int = typer.Option(None, "--seed", min=0, help="Random seed (default: the scenario's)."),
     patients: int = typer.Option(None, "--patients", "-n", min=1, max=1_000_000,
                                  help="Total patients, split as in the scenario."),
-    workers: int = typer.Option(1, min=1, help="Worker processes (one per core is fastest on CPU)."),
+    workers: int = typer.Option(1, min=1, help=WORKERS_HELP),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html."),
     chunk_size: int = typer.Option(128, min=1, help="Patients per compiled batch."),
     resume: bool = typer.Option(False, "--resume", help="Continue a killed run into OUT from its checkpoint "
@@ -48,6 +48,9 @@ def trial(
     except ValueError as err:
         fail(str(err))
     table = result.summary()
+    from ..report._names import humanize, use_arm_names
+    with use_arm_names(result.arm_names):  # display names (T-VEC, GM-CSF), as in the report
+        table["arm"] = table["arm"].map(lambda a: humanize(a, list(sc.arms)))
     table["ci95"] = table["ci95"].map(lambda c: "" if c is None else f"[{_fmt(c[0])}, {_fmt(c[1])}]")
     for col in ("simulated", "published"):
         table[col] = table[col].map(_fmt)

@@ -67,7 +67,9 @@ def run_cohort(
     first_chunk_s = None
     k = resumed = 0
     lane_work = [0.0, 0.0]  # steps taken by real lanes, steps the batch executed (lanes x slowest)
-    with progress_bar(progress, n) as advance:
+    shape = (f"{type(backend).__name__}/{'+'.join(regimen.to_dict())}/chunk{chunk_size}/slots{max_slots}/"
+             f"{horizon_days:g}d/{output_every_days:g}d")  # the first chunk's program, for the compiling notice
+    with progress_bar(progress, n, shape) as advance:
         for group in np.unique(slots):
             g_lo, g_hi = np.searchsorted(slots[order], [group, group + 1])
             # at least two lanes: XLA compiles a batch of one differently, and its rounding differs (~1e-15)

@@ -1,4 +1,8 @@
-"""Inline stylesheet of the trial report (no web fonts, no external resources; prints cleanly)."""
+"""Inline stylesheet of the trial report (no web fonts, no external resources).
+
+Printing (``@media print``): A4 landscape, smaller type, tables at the page width with fixed layout and
+wrapping cells (no horizontal scrolling on paper), header rows repeated on each page, and no page break
+inside a table row or a figure."""
 
 CSS = """
 :root { --ink: #1d232a; --muted: #5b6570; --line: #d5dbe1; --band: #f4f6f8; --accent: #d55e00; }
@@ -48,5 +52,24 @@ figcaption { margin-top: 6px; }
 table.predictions td:nth-child(n+2) { font-variant-numeric: tabular-nums; white-space: nowrap; }
 footer { margin-top: 40px; padding-top: 10px; border-top: 1px solid var(--line); color: var(--muted);
          font-size: 12.5px; }
-@media print { main { max-width: none; padding: 0; } nav { display: none; } h2 { break-after: avoid; } }
+@media print {
+  @page { size: A4 landscape; margin: 12mm 10mm; }
+  body { font-size: 10.5px; line-height: 1.35; }
+  main { max-width: none; padding: 0; }
+  nav { display: none; }
+  h1 { font-size: 18px; } h2 { font-size: 15px; margin-top: 18px; } h3 { font-size: 12.5px; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
+  p, .flag { max-width: none; }
+  .scroll { overflow: visible; }
+  table { width: 100%; table-layout: fixed; font-size: 8.5px; }
+  table.kv { table-layout: auto; width: auto; max-width: 100%; }
+  th, td { padding: 2px 4px; white-space: normal !important; overflow-wrap: anywhere; word-break: normal; }
+  .small { white-space: normal; }
+  thead { display: table-header-group; }
+  tr, td, th { break-inside: avoid; page-break-inside: avoid; }
+  figure { break-inside: avoid; page-break-inside: avoid; border: none; padding: 0; margin: 8px 0 12px; }
+  svg.fig, img.fig { max-width: 100% !important; max-height: 160mm; }
+  tbody tr:nth-child(even) td, table.endpoints td:nth-child(odd):not(:first-child) { -webkit-print-color-adjust: exact;
+    print-color-adjust: exact; }
+}
 """

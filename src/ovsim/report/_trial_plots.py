@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._names import arm_name
 from ._text import plot_text
 from ._trial_plots_survival import plot_forest, plot_km
 from ._trial_style import (
@@ -71,7 +72,8 @@ def plot_waterfall(patients: pd.DataFrame, *, arms: Sequence[str] | None = None,
         bor = _bor(sub)
         counts = ", ".join(f"{c} {int(np.sum(bor == c))}" for c in BOR_ORDER if np.any(bor == c))
         drawn = np.isfinite(change)
-        ax.set_title(f"{plot_text(arm)}: {int(drawn.sum())} of {len(sub)} patients drawn ({counts or 'none'})",
+        name = plot_text(arm_name(arm))
+        ax.set_title(f"{name}: {int(drawn.sum())} of {len(sub)} patients drawn ({counts or 'none'})",
                      loc="left", fontsize=10, color=colours[arm], fontweight="bold")
         if not drawn.any():
             no_data(ax, "no patient with a post-baseline assessment")
@@ -144,7 +146,7 @@ def plot_spider(assessments: pd.DataFrame, patients: pd.DataFrame | None = None,
         groups = dict(tuple(sub[sub["patient_id"].astype(str).isin(ids)].groupby(sub["patient_id"].astype(str))))
         n_total = sub["patient_id"].nunique()
         n_dur = sum(1 for i in ids if (arm, i) in durable)
-        ax.set_title(f"{plot_text(arm)}: {len(ids)} of {n_total} patients shown, {n_dur} durable responders",
+        ax.set_title(f"{plot_text(arm_name(arm))}: {len(ids)} of {n_total} patients shown, {n_dur} durable responders",
                      loc="left", fontsize=10, color=colours[arm], fontweight="bold")
         if not groups:
             no_data(ax, "no assessments")
@@ -245,8 +247,8 @@ def plot_swimmer(patients: pd.DataFrame, assessments: pd.DataFrame | None = None
              "end": {"marker": "s", "color": "#b2182b", "ms": 5}, "death": {"marker": "X", "color": "black", "ms": 6}}
     for ax, arm in zip(axes, arms):
         rows, total = tables[arm]
-        title = (f"{plot_text(arm)}: {len(rows)} of {total} objective responders" if total
-                 else f"{plot_text(arm)}: no responders")
+        title = (f"{plot_text(arm_name(arm))}: {len(rows)} of {total} objective responders" if total
+                 else f"{plot_text(arm_name(arm))}: no responders")
         ax.set_title(title, loc="left", fontsize=10, color=colours[arm], fontweight="bold")
         if not total:
             no_data(ax, "no responders")
@@ -300,10 +302,10 @@ def plot_lesion_bars(lesion_level: dict[str, dict], published: dict | None = Non
     pub = published.get("targets", published) if isinstance(published, dict) else {}
     series = []   # (label, arm, kind, {category: {metric: entry}})
     for arm in arms:
-        series.append((f"{plot_text(arm)} (simulated)", arm, "sim", lesion_level.get(arm) or {}))
+        series.append((f"{plot_text(arm_name(arm))} (simulated)", arm, "sim", lesion_level.get(arm) or {}))
         block = pub.get(f"lesion_level_{arm}_arm")
         if isinstance(block, dict):
-            series.append((f"OPTiM {plot_text(arm)} arm (published)", arm, "pub", block))
+            series.append((f"OPTiM {plot_text(arm_name(arm))} arm (published)", arm, "pub", block))
     fig = new_figure(11.0, 4.4)
     axes = fig.subplots(1, 2, sharey=True)
     width = 0.8 / max(len(series), 1)

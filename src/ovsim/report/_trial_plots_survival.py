@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._names import arm_name
 from ._text import plot_text
 from ._trial_style import DASH, STAGES, arm_colours, arm_list, ci_pair, new_figure, no_data, num
 
@@ -94,7 +95,7 @@ def plot_km(km: dict[str, pd.DataFrame], *, endpoints: dict | None = None, publi
         lo, hi = ci_pair(med)
         n = info.get("n", int(d["at_risk"].iloc[0]) if len(d) else 0)
         median = "not reached" if m is None else f"{_fmt(m, lo, hi, 1)} months"
-        label = f"{plot_text(arm)} (n = {plot_text(n)}): median {median}"
+        label = f"{plot_text(arm_name(arm))} (n = {plot_text(n)}): median {median}"
         ax.step(t, s, where="post", color=colours[arm], lw=2.0, label=label)
         band = np.clip(d[["lower", "upper"]].to_numpy(dtype=float), 0.0, 1.0)   # NaN stays NaN (no band)
         ax.fill_between(t, band[:, 0], band[:, 1], step="post",
@@ -121,7 +122,7 @@ def plot_km(km: dict[str, pd.DataFrame], *, endpoints: dict | None = None, publi
         for x, v in zip(times, at_risk(_from_zero(km[arm]), times)):
             tab.text(x, i, str(v), ha="center", va="center", fontsize=9, color=colours[arm])
     tab.set_ylim(max(len(arms), 1) - 0.5, -0.5)
-    tab.set_yticks(range(len(arms)), [plot_text(a) for a in arms], fontsize=9)
+    tab.set_yticks(range(len(arms)), [plot_text(arm_name(a)) for a in arms], fontsize=9)
     for i, lab in enumerate(tab.get_yticklabels()):
         lab.set_color(colours[arms[i]])
     tab.tick_params(left=False, bottom=False, labelbottom=False, pad=16)
@@ -136,7 +137,8 @@ def _hr_note(endpoints: dict | None, published: dict | None, arms: list[str]) ->
     hr = ((endpoints or {}).get("comparisons") or {}).get("hazard_ratio_os")
     if isinstance(hr, dict) and len(arms) >= 2:
         p = num(hr.get("p_value"))
-        text = f"HR {plot_text(arms[0])} vs {plot_text(arms[-1])}: {_fmt(num(hr.get('value')), *ci_pair(hr))}"
+        first, last = plot_text(arm_name(arms[0])), plot_text(arm_name(arms[-1]))
+        text = f"HR {first} vs {last}: {_fmt(num(hr.get('value')), *ci_pair(hr))}"
         lines.append(text + (f", p = {p:.3g}" if p is not None else ""))
     pub = targets_block(published).get("overall_survival") or {}
     if len(arms) >= 2:
@@ -145,7 +147,7 @@ def _hr_note(endpoints: dict | None, published: dict | None, arms: list[str]) ->
         parts = []
         if isinstance(phr, dict):
             parts.append(f"HR {_fmt(num(phr.get('value')), *ci_pair(phr))}")
-        got = [f"{plot_text(a)} {num(meds[a].get('value')):.1f}" for a in arms
+        got = [f"{plot_text(arm_name(a))} {num(meds[a].get('value')):.1f}" for a in arms
                if isinstance(meds.get(a), dict) and num(meds[a].get("value")) is not None]
         if got:
             parts.append("median " + " vs ".join(got) + " months")
@@ -247,7 +249,7 @@ def plot_forest(endpoints: dict, subgroup_comparisons: dict | None = None, *, pu
     _forest_panel(axes[1], dr_rows, log=False, scale=100.0, ref=0.0, colour=colour, pub=None)
     axes[0].set_title("overall survival: hazard ratio (95% CI)", fontsize=10)
     axes[1].set_title("durable response rate: difference (95% CI)", fontsize=10)
-    first, last = plot_text(first), plot_text(last)
+    first, last = plot_text(arm_name(first)), plot_text(arm_name(last))
     axes[0].set_xlabel(f"hazard ratio, log scale\n\u2190 favours {first}    favours {last} \u2192")
     axes[1].set_xlabel(f"difference {first} \u2212 {last} (percentage points)\n"
                        f"\u2190 favours {last}    favours {first} \u2192")

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ._names import humanize
+from ._trial_plots_survival import targets_block
 from ._trial_roles import roles_of
+from ._trial_style import DASH
 from ._trial_tables import esc, table
 
 
@@ -25,6 +28,16 @@ def _runs_text(predictions: pd.DataFrame) -> str:
                     "ensemble shipped: trial sampling only)")
         return f"interval over {draws} calibration draws \u00d7 trial sampling ({len(members)} runs)"
     return f"interval over {n} calibration draws \u00d7 trial sampling"
+
+
+def _label_incidences(published: dict | None) -> dict[str, float]:
+    """The Imlygic label's adverse-reaction incidences (T-VEC arm, OPTiM safety set) from the targets file's
+    ``label.adverse_reactions_tvec_arm`` (the whole file must be passed), or {}."""
+    block = (((published or {}).get("label") or {}).get("adverse_reactions_tvec_arm")) if isinstance(
+        published, dict) else None
+    if not isinstance(block, dict):
+        return {}
+    return {str(k): float(v) for k, v in block.items() if isinstance(v, (int, float))}
 
 
 def predictions_section(endpoints: dict, predictions: pd.DataFrame | None = None, published: dict | None = None) -> str:
@@ -45,9 +58,20 @@ def predictions_section(endpoints: dict, predictions: pd.DataFrame | None = None
                  "no interval). Their interval over calibration draws \u00d7 trial sampling is in "
                  "docs/predictions.md (tools/predictions_doc.py), or here when the trial result carries it "
                  "(TrialResult.extra[\"predictions\"]).")
-        frame = prediction_table([endpoints], published or None)
+        frame = prediction_table([endpoints], targets_block(published) or None)
     parts = [f'<p class="note">{esc(intro)}</p>']
+    arms = list((endpoints.get("arms") or {}).keys())
+    label = _label_incidences(published)
     for title, header, rows in prediction_sections(frame):
-        parts.append(f"<h3>{esc(title)}</h3>" + table(header, [[esc(c) for c in row] for row in rows], "predictions"))
+        shown = []
+        for row in rows:
+            row = list(row)
+            if "published" in header and label:   # the label's AE incidence where the targets leave a dash
+                quantity, at = str(row[0]), header.index("published")
+                event = quantity.removeprefix("adverse event: ").replace(" ", "_")
+                if quantity.startswith("adverse event: ") and event in label and str(row[at]).strip() in ("", DASH):
+                    row[at] = f"{100.0 * label[event]:.1f}% (label)"
+            shown.append([esc(humanize(c, arms)) for c in row])
+        parts.append(f"<h3>{esc(humanize(title, arms))}</h3>" + table(header, shown, "predictions"))
     return "".join(parts)
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._names import arm_name, humanized, humanized_frame, use_arm_names
 from ._trial_css import CSS
 from ._trial_plots import plot_forest, plot_km, plot_lesion_bars, plot_spider, plot_swimmer, plot_waterfall
 from ._trial_plots_survival import targets_block
@@ -137,7 +138,7 @@ def figure_captions(seed: int, published: dict | None, arms: list[str]) -> list[
     pub = targets_block(published)
     km_pub = ", with OPTiM's published values for the arms of the same name" if published_arms(pub, arms) else ""
     lesion_arms = [a for a in arms if isinstance(pub.get(f"lesion_level_{a}_arm"), dict)]
-    lesions_pub = (f", beside OPTiM's published values for the {', '.join(lesion_arms)} "
+    lesions_pub = (f", beside OPTiM's published values for the {', '.join(map(arm_name, lesion_arms))} "
                    f"arm{'s' if len(lesion_arms) > 1 else ''} (hatched)" if lesion_arms else "")
     return [(k, t, c.format(seed=seed, km_published=km_pub, lesions_published=lesions_pub))
             for k, (t, c) in FIGURES.items()]
@@ -173,10 +174,11 @@ def trial_figure(result: Any, kind: str = "km", *, published: dict | None = None
     ``published``: OPTiM's targets to draw beside arms of the same name (``TrialResult.plot`` passes
     ``ovsim.trial.published_targets()``); None draws the simulated values only.
     """
-    return draw_trial_figure(kind, endpoints=result.endpoints, patients=result.patients,
-                             assessments=result.assessments, km=result.km, published=published or {},
-                             subgroup_comparisons=getattr(result, "subgroup_comparisons", None),
-                             arms=list(getattr(result, "arms", None) or []) or None)
+    with use_arm_names(getattr(result, "arm_names", None)):
+        return draw_trial_figure(kind, endpoints=result.endpoints, patients=result.patients,
+                                 assessments=result.assessments, km=result.km, published=published or {},
+                                 subgroup_comparisons=getattr(result, "subgroup_comparisons", None),
+                                 arms=list(getattr(result, "arms", None) or []) or None)
 
 
 def _rate_text(entry: Any) -> str:
@@ -191,23 +193,24 @@ def _summary(endpoints: dict, published: dict, arms: list[str]) -> str:
     """The one-paragraph summary (plain text, escaped here)."""
     ep, pub = endpoints.get("arms") or {}, targets_block(published)
     total = sum(int(ep.get(a, {}).get("n") or 0) for a in arms)
-    sizes = ", ".join(f"{a} {ep.get(a, {}).get('n', DASH)}" for a in arms)
+    sizes = ", ".join(f"{arm_name(a)} {ep.get(a, {}).get('n', DASH)}" for a in arms)
     parts = [(f"{total} virtual patients ({sizes}) were simulated in scenario "
              f"\u201c{endpoints.get('scenario', DASH)}\u201d (seed {endpoints.get('seed', DASH)}).")]
     for key, name in (("durable_response_rate", "Durable response rate"),
                       ("objective_response_rate", "Objective response rate")):
-        sim = "; ".join(f"{a} {_rate_text(ep.get(a, {}).get(key))}" for a in arms)
+        sim = "; ".join(f"{arm_name(a)} {_rate_text(ep.get(a, {}).get(key))}" for a in arms)
         known = [(a, (pub.get(key) or {}).get(a)) for a in arms]
-        optim = ", ".join(f"{a} {pct(p.get('value'))}" for a, p in known if isinstance(p, dict))
+        optim = ", ".join(f"{arm_name(a)} {pct(p.get('value'))}" for a, p in known if isinstance(p, dict))
         parts.append(f"{name}: {sim}" + (f" (OPTiM: {optim})." if optim else "."))
     meds = []
     for a in arms:
         m = (ep.get(a) or {}).get("median_overall_survival_months") or {}
-        meds.append(f"{a} {number(m.get('value') if isinstance(m, dict) else None)}")
+        meds.append(f"{arm_name(a)} {number(m.get('value') if isinstance(m, dict) else None)}")
     hr = (endpoints.get("comparisons") or {}).get("hazard_ratio_os")
     text = "Median overall survival: " + " vs ".join(meds) + " months"
     if len(arms) >= 2 and isinstance(hr, dict):
-        text += f"; hazard ratio {arms[0]} vs {arms[-1]} {_html_to_text(comparison_cell(hr, 'ratio'))}"
+        text += (f"; hazard ratio {arm_name(arms[0])} vs {arm_name(arms[-1])} "
+                 f"{_html_to_text(comparison_cell(hr, 'ratio'))}")
         phr = (pub.get("overall_survival") or {}).get(f"hazard_ratio_{arms[0]}_vs_{arms[-1]}")
         if isinstance(phr, dict):
             text += f" (OPTiM: {_html_to_text(comparison_cell(phr, 'ratio'))})"
@@ -231,7 +234,7 @@ def _failed(endpoints: dict, patients: pd.DataFrame, arms: list[str]) -> str:
     cls = "bad" if total else "good"
     out = [f'<div class="flag {cls}"><strong>{total}</strong> patient{"s" if total != 1 else ""} whose '
            f'simulation failed (<code>ok = False</code>): '
-           + esc(", ".join(f"{a} {n}" for a, n in per_arm.items())) + ".</div>"]
+           + esc(", ".join(f"{arm_name(a)} {n}" for a, n in per_arm.items())) + ".</div>"]
     if num(reported) is not None and int(reported) != sum(per_arm.values()):
         out.append(f'<p class="flag bad">endpoints.json reports {esc(reported)} failed patients but the patient '
                    f"table has {sum(per_arm.values())} rows with ok = False.</p>")
@@ -250,9 +253,12 @@ def _failed(endpoints: dict, patients: pd.DataFrame, arms: list[str]) -> str:
         how += (" (" + ", ".join(f"{k} {v}" for k, v in bor.items()) + ")." if bor is not None and len(bor)
                 else ".")
     else:
-        how = ("The endpoints' n per arm (" + ", ".join(f"{a} {n_ep[a]}" for a in arms) + ") match neither all "
-               "patient rows (" + ", ".join(f"{a} {rows_all[a]}" for a in arms) + ") nor the successful ones "
-               "(" + ", ".join(f"{a} {rows_ok[a]}" for a in arms) + "): check how the trial counted them.")
+        def per_arm_text(counts: dict) -> str:
+            return ", ".join(f"{arm_name(a)} {counts[a]}" for a in arms)
+
+        how = (f"The endpoints' n per arm ({per_arm_text(n_ep)}) match neither all patient rows "
+               f"({per_arm_text(rows_all)}) nor the successful ones ({per_arm_text(rows_ok)}): check how the trial "
+               "counted them.")
     out.append(f"<p>{esc(how)}</p>")
     return "".join(out)
 
@@ -273,14 +279,15 @@ def _header(title: str, description: str | None, arms: list[str], arm_labels: di
             endpoints: dict) -> str:
     """The header: title, the trial's one-line description (default: its arms), version and seed, and
     the arms' labels where given."""
-    text = description or (("Virtual trial: " + " vs ".join(arms)) if arms else "Virtual trial")
+    text = description or (("Virtual trial: " + " vs ".join(map(arm_name, arms))) if arms else "Virtual trial")
     version = esc(endpoints.get("ovsim_version", DASH))
     out = (f'<h1>{esc(title)}</h1><p class="meta">{esc(text)} \u00b7 ovsim {version} \u00b7 '
            f"seed {esc(endpoints.get('seed'))}</p>")
     labelled = [(a, str(arm_labels[a])) for a in arms if arm_labels.get(a)]
     if labelled:
         out += ('<ul class="meta arms">'
-                + "".join(f"<li><strong>{esc(a)}</strong>: {esc(label)}</li>" for a, label in labelled) + "</ul>")
+                + "".join(f"<li><strong>{esc(arm_name(a))}</strong>: {esc(label)}</li>" for a, label in labelled)
+                + "</ul>")
     return out
 
 
@@ -289,8 +296,21 @@ def render_trial_report(*, endpoints: dict, patients: pd.DataFrame, assessments:
                         published: dict | None = None, arm_labels: dict[str, str] | None = None,
                         description: str | None = None, subgroup_comparisons: dict | None = None,
                         calibration: pd.DataFrame | None = None, figure_format: str = "svg",
-                        supply_forecast: Any = None, predictions: pd.DataFrame | None = None) -> str:
+                        supply_forecast: Any = None, predictions: pd.DataFrame | None = None,
+                        arm_names: dict[str, str] | None = None) -> str:
     """The report as one HTML string (see ``write_trial_report`` for the inputs)."""
+    with use_arm_names(arm_names):
+        return _render(endpoints=endpoints, patients=patients, assessments=assessments, lesions=lesions, km=km,
+                       design=design, published=published, arm_labels=arm_labels, description=description,
+                       subgroup_comparisons=subgroup_comparisons, calibration=calibration,
+                       figure_format=figure_format, supply_forecast=supply_forecast, predictions=predictions)
+
+
+def _render(*, endpoints: dict, patients: pd.DataFrame, assessments: pd.DataFrame, lesions: pd.DataFrame,
+            km: dict[str, pd.DataFrame], design: dict, published: dict | None, arm_labels: dict[str, str] | None,
+            description: str | None, subgroup_comparisons: dict | None, calibration: pd.DataFrame | None,
+            figure_format: str, supply_forecast: Any, predictions: pd.DataFrame | None) -> str:
+    """The report's HTML, arm display names already set (``use_arm_names``)."""
     published = published or {}
     arms = arm_list(list((endpoints.get("arms") or {}).keys()), patients["arm"], km.keys())
     scenario = str(endpoints.get("scenario", DASH))
@@ -300,7 +320,8 @@ def render_trial_report(*, endpoints: dict, patients: pd.DataFrame, assessments:
     note = '<p class="note">Simulated values: estimate (95% CI), events/n.'
     if pub_arms:
         note += (" OPTiM: published values (Andtbacka et al. J Clin Oncol 2015; lesion level: Ann Surg Oncol "
-                 f"2016), shown beside the arms named as in OPTiM ({esc(', '.join(pub_arms))}); {DASH} where "
+                 f"2016; EU indication: EMA EPAR 2015), shown beside the arms named as in OPTiM "
+                 f"({esc(', '.join(map(arm_name, pub_arms)))}); {DASH} where "
                  "nothing was published.")
     note += "</p>"
 
@@ -311,13 +332,14 @@ def render_trial_report(*, endpoints: dict, patients: pd.DataFrame, assessments:
 
     body = {
         "summary": f"<p>{_summary(endpoints, published, arms)}</p>",
-        "design": mapping_table(design),
+        "design": mapping_table(humanized(design, arms)),
         "endpoints": (roles_note(endpoints) + endpoints_table(endpoints, published, arms)
                       + "<h3>Best overall response</h3>" + bor_table(endpoints, arms)
                       + "<h3>Comparisons</h3>" + comparisons_table(endpoints, published, arms)
-                      + "<h3>By stage</h3>" + subgroup_table(endpoints, subgroup_comparisons, arms)
+                      + "<h3>By stage</h3>" + subgroup_table(endpoints, subgroup_comparisons, arms, published)
                       + "<h3>EU indication (stage IIIB/IIIC/IVM1a) and the rest</h3>"
-                      + family_table(endpoints, subgroup_comparisons, arms, "eu_indication", "EU indication")
+                      + family_table(endpoints, subgroup_comparisons, arms, "eu_indication", "EU indication",
+                                     published)
                       + "<h3>By HSV-1 serostatus</h3>"
                       + family_table(endpoints, subgroup_comparisons, arms, "serostatus", "HSV-1 serostatus")
                       + "<h3>Lesion-level response</h3>" + lesion_table(endpoints, published, lesions, arms)
@@ -328,7 +350,7 @@ def render_trial_report(*, endpoints: dict, patients: pd.DataFrame, assessments:
         "provenance": mapping_table(_provenance(endpoints)),
     }
     if calibration is not None:
-        body["calibration"] = frame_table(calibration)
+        body["calibration"] = frame_table(humanized_frame(calibration, arms))
     for key, section in (("safety", safety_section(endpoints, arms)),
                          ("supply", supply_section(endpoints, supply_forecast, lambda f: _figure(
                              "supply", "Supply forecast: T-VEC vials per week", esc(
@@ -357,7 +379,8 @@ def write_trial_report(path: Path, *, endpoints: dict, patients: pd.DataFrame, a
                        published: dict | None = None, arm_labels: dict[str, str] | None = None,
                        description: str | None = None, subgroup_comparisons: dict | None = None,
                        calibration: pd.DataFrame | None = None, figure_format: str = "svg",
-                       supply_forecast: Any = None, predictions: pd.DataFrame | None = None) -> Path:
+                       supply_forecast: Any = None, predictions: pd.DataFrame | None = None,
+                       arm_names: dict[str, str] | None = None) -> Path:
     """Write the trial report to ``path`` (HTML, atomically) and return the path.
 
     ``endpoints``: the endpoints.json mapping; ``patients`` (one row per patient), ``assessments``
@@ -372,6 +395,8 @@ def write_trial_report(path: Path, *, endpoints: dict, patients: pd.DataFrame, a
     ``ovsim.supply.SupplyForecast`` drawn in the supply section (optional). ``predictions``: a prediction
     table over many runs (``ovsim.trial._predictions.prediction_table``) shown in the Predictions section with
     its intervals; without one the section shows this trial's own values of the predicted quantities.
+    ``arm_names``: ``{arm: short display name}`` (a scenario's ``display_name``); arms not named there show
+    ``ovsim.report._names.ARM_NAMES``' name (T-VEC, GM-CSF) or their key.
     """
     if figure_format not in ("svg", "png"):
         raise ValueError(f"figure_format must be 'svg' or 'png', not {figure_format!r}")
@@ -380,7 +405,7 @@ def write_trial_report(path: Path, *, endpoints: dict, patients: pd.DataFrame, a
                                km=km, design=design, published=published, arm_labels=arm_labels,
                                description=description, subgroup_comparisons=subgroup_comparisons,
                                calibration=calibration, figure_format=figure_format,
-                               supply_forecast=supply_forecast, predictions=predictions)
+                               supply_forecast=supply_forecast, predictions=predictions, arm_names=arm_names)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 
+from ._names import humanize
 from ._trial_style import DASH
 
 TARGET, PREDICTION = "calibration target", "prediction"
@@ -38,7 +39,7 @@ def role_cell(roles: dict[str, str] | None, labelled: list[tuple[str, str]]) -> 
         return DASH
     by_role: dict[str | None, list[str]] = {}
     for label, path in labelled:
-        by_role.setdefault(roles.get(path), []).append(label)
+        by_role.setdefault(roles.get(path), []).append(humanize(label))
     known = {r: v for r, v in by_role.items() if r is not None}
     if not known:
         return DASH

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
+from ._names import AE_NAMES, arm_name, capital
 from ._trial_style import DASH
 from ._trial_tables import esc, pct, rate_cell, table
 
-_NAMES = {
-    "fatigue": "Fatigue", "chills": "Chills", "pyrexia": "Pyrexia", "nausea": "Nausea",
-    "influenza_like_illness": "Influenza-like illness", "injection_site_pain": "Injection-site pain",
-    "cellulitis_grade3_or_more": "Cellulitis",
-}
 
 
 def safety_section(endpoints: dict, arms: list[str]) -> str | None:
@@ -27,7 +23,8 @@ def safety_section(endpoints: dict, arms: list[str]) -> str | None:
     for name in events:
         first = next((ae[a][name] for a in arms if ae.get(a) and name in ae[a]), {})
         grade = first.get("grade", "any")
-        cells = [esc(_NAMES.get(name, name.replace("_", " "))), esc("any" if grade == "any" else f"grade {grade}")]
+        shown = AE_NAMES.get(name, name.replace("_", " ")).replace(" (grade \u2265 3)", "")
+        cells = [esc(capital(shown)), esc("any" if grade == "any" else f"grade {grade}".replace(">=", "\u2265 "))]
         cells += [rate_cell(ae[a][name]) if ae.get(a) and name in ae[a] else DASH for a in arms]
         cells.append(pct(first.get("label_incidence")) if first else DASH)
         rows.append(cells)
@@ -38,8 +35,9 @@ def safety_section(endpoints: dict, arms: list[str]) -> str | None:
             "US PI 6.1, OPTiM safety set, n = 292). Drawn from each patient's own random stream: efficacy results "
             "do not depend on them (docs/safety.md).")
     if not_modelled:
-        note += (" Not modelled for " + esc(", ".join(not_modelled))
+        note += (" Not modelled for " + esc(", ".join(map(arm_name, not_modelled)))
                  + ": the model covers T-VEC's reactions; no comparator incidence is among ovsim's targets.")
     note += "</p>"
-    header = ["event", "grade", *arms, "label (T-VEC, OPTiM)"]
+    header = ["Adverse event", "Grade", *(f"{arm_name(a)}: simulated (95% CI)" for a in arms),
+              "Imlygic label (T-VEC arm, OPTiM safety set)"]
     return table(header, rows) + note

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..model import DAYS_PER_MONTH
+from . import _names
 
 #: Colours of the experimental arms, in order (Okabe-Ito, colour-blind safe).
 ARM_PALETTE = ("#d55e00", "#0072b2", "#009e73", "#cc79a7", "#e69f00", "#56b4e9")
@@ -21,15 +22,15 @@ ARM_PALETTE = ("#d55e00", "#0072b2", "#009e73", "#cc79a7", "#e69f00", "#56b4e9")
 CONTROL_COLOUR = "#5f5f5f"
 #: Best overall response categories, best first, and their colours.
 BOR_ORDER = ("CR", "PR", "SD", "PD", "NE")
+BOR_NAMES = _names.BOR_NAMES   # the display names live in one mapping (_names)
 BOR_COLOURS = {"CR": "#1a7a3e", "PR": "#7fc97f", "SD": "#f0c05a", "PD": "#d7301f", "NE": "#bdbdbd"}
-BOR_NAMES = {"CR": "complete response", "PR": "partial response", "SD": "stable disease",
-             "PD": "progressive disease", "NE": "not evaluable"}
+
 #: Stages of the reference population, in display order.
 STAGES = ("IIIB/IIIC", "IVM1a", "IVM1b", "IVM1c")
 #: Lesion categories of the lesion-level endpoints, and their display names.
 LESION_CATEGORIES = ("injected", "uninjected_nonvisceral", "uninjected_visceral")
-LESION_NAMES = {"injected": "injected", "uninjected_nonvisceral": "uninjected non-visceral",
-                "uninjected_visceral": "uninjected visceral"}
+LESION_NAMES = _names.LESION_NAMES
+
 MONTH_DAYS = DAYS_PER_MONTH
 DASH = "\u2014"
 

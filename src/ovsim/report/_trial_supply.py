@@ -7,6 +7,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from ..supply import supply_table
+from ._names import arm_name
 from ._trial_tables import esc, frame_table
 
 
@@ -16,7 +17,10 @@ def supply_section(endpoints: dict, forecast: Any = None, figure: Callable[[Any]
     doc = endpoints.get("supply")
     if not doc:
         return None
-    html = frame_table(supply_table(doc))
+    per_arm = supply_table(doc)
+    if "arm" in per_arm:
+        per_arm = per_arm.assign(arm=per_arm["arm"].map(arm_name))
+    html = frame_table(per_arm)
     fc = doc.get("forecast")
     if fc:
         i = fc["inputs"]
@@ -35,7 +39,7 @@ def supply_section(endpoints: dict, forecast: Any = None, figure: Callable[[Any]
     note = ("Vials: 1 mL vials thawed per visit and strength (volume rounded up; vials are not shared between "
             "patients or visits); waste is thawed volume not injected. GM-CSF: 28-day cycles started.")
     if not doc.get("costs"):
-        note += " Costs: give prices in the scenario (prices: {1e6: ..., 1e8: ..., gmcsf_cycle: ...})."
+        note += " Costs: give prices in the scenario (<code>prices: {1e6: ..., 1e8: ..., gmcsf_cycle: ...}</code>)."
     return html + f'<p class="note">{note} Method and assumptions: docs/supply.md.</p>'
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._names import arm_name, display
 from ._trial_plots_survival import targets_block
 from ._trial_roles import roles_of, with_role_column
 from ._trial_style import DASH, STAGES, ci_pair, num
@@ -136,7 +137,7 @@ def endpoints_table(endpoints: dict, published: dict, arms: list[str]) -> str:
     with_pub = set(published_arms(pub, arms))
     header = ["Endpoint"]
     for arm in arms:
-        header += [f"{arm}: simulated (95% CI)"] + ([f"{arm}: OPTiM"] if arm in with_pub else [])
+        header += [f"{arm_name(arm)}: simulated (95% CI)"] + ([f"{arm_name(arm)}: OPTiM"] if arm in with_pub else [])
     ep = endpoints.get("arms") or {}
 
     def cells(arm: str, simulated: str, published_value: str) -> list[str]:
@@ -194,7 +195,7 @@ def comparisons_table(endpoints: dict, published: dict, arms: list[str]) -> str:
     first, last = (arms[0], arms[-1]) if len(arms) >= 2 else ("", "")
     with_pub = published_pair(pub, arms)
     rows, paths = [], []
-    for key, label, kind in COMPARISONS + tuple((k, k.replace("_", " "), "ratio") for k in comps
+    for key, label, kind in COMPARISONS + tuple((k, display(k), "ratio") for k in comps
                                                 if k not in {c[0] for c in COMPARISONS}):
         paths.append([("", f"comparisons.{key}")])
         entry = comps.get(key)
@@ -208,18 +209,30 @@ def comparisons_table(endpoints: dict, published: dict, arms: list[str]) -> str:
                 p_entry = pub.get(f"{key}_{first}_vs_{last}")
             row.append(comparison_cell(p_entry, kind))
         rows.append(row)
-    head = f"Comparison ({first} vs {last})" if first else "Comparison"
+    head = f"Comparison ({arm_name(first)} vs {arm_name(last)})" if first else "Comparison"
     header, rows = with_role_column([head, "Simulated (95% CI)", "p", "Method"] + (["OPTiM"] if with_pub else []),
                                     rows, roles_of(endpoints), paths)
     return table(header, rows, "comparisons")
 
 
-def subgroup_table(endpoints: dict, subgroup_comparisons: dict | None, arms: list[str]) -> str:
-    """Per stage and arm: n, durable, objective and complete response, median OS; HR by stage."""
+def _baseline_share(published: dict | None, stage: str, arm: str) -> float | None:
+    """OPTiM's published share of ``arm`` at ``stage`` (final-analysis Table 1, the targets file's
+    ``baseline.stage``), or None; IIIB/IIIC is published as one group."""
+    block = ((published or {}).get("baseline") or {}).get("stage") or {}
+    value = (block.get(arm) or {}).get(stage.replace("/", "_")) if isinstance(block.get(arm), dict) else None
+    return num(value)
+
+
+def subgroup_table(endpoints: dict, subgroup_comparisons: dict | None, arms: list[str],
+                   baseline: dict | None = None) -> str:
+    """Per stage and arm: n and share of the arm (beside OPTiM's published share at baseline when ``baseline``,
+    the whole targets file, has one), durable, objective and complete response, median OS; HR by stage."""
     stages = (endpoints.get("subgroups") or {}).get("stage") or {}
     comps = (subgroup_comparisons or {}).get("stage") or {}
     if not stages:
         return '<p class="note">No stage subgroups were reported.</p>'
+    with_pub = any(_baseline_share(baseline, s, a) is not None for s in stages for a in arms)
+    totals = {a: sum(int(num(((stages.get(s) or {}).get(a) or {}).get("n")) or 0) for s in stages) for a in arms}
     rows, paths = [], []
     keys = (("durable_response_rate", "durable"), ("objective_response_rate", "objective"),
             ("complete_response_rate", "complete"), ("median_overall_survival_months", "median OS"))
@@ -227,15 +240,25 @@ def subgroup_table(endpoints: dict, subgroup_comparisons: dict | None, arms: lis
         hr = (comps.get(stage) or {}).get("hazard_ratio_os")
         for i, arm in enumerate(arms):
             e = (stages.get(stage) or {}).get(arm) or {}
-            rows.append([esc(stage) if i == 0 else "", esc(arm), esc(e.get("n")),
+            n = num(e.get("n"))
+            share = [pct(n / totals[arm]) if n is not None and totals[arm] else DASH]
+            if with_pub:
+                share.append(pct(_baseline_share(baseline, stage, arm), 0))
+            rows.append([esc(display(stage)) if i == 0 else "", esc(arm_name(arm)), esc(e.get("n")), *share,
                          rate_cell(e.get("durable_response_rate")), rate_cell(e.get("objective_response_rate")),
                          rate_cell(e.get("complete_response_rate")),
                          value_cell(e.get("median_overall_survival_months"), "median_ci"),
                          comparison_cell(hr, "ratio") if i == 0 else ""])
             paths.append([(label, f"subgroups.stage.{stage}.{arm}.{k}") for k, label in keys])
-    header, rows = with_role_column(["Stage", "Arm", "n", "Durable response", "Objective response", "Complete response",
-                                     "Median OS (months)", "HR OS"], rows, roles_of(endpoints), paths)
-    return table(header, rows, "subgroups")
+    header = ["Stage", "Arm", "n", "Share of arm"] + (["OPTiM share at baseline"] if with_pub else [])
+    header, rows = with_role_column(header + ["Durable response", "Objective response", "Complete response",
+                                              "Median OS (months)", "HR OS"], rows, roles_of(endpoints), paths)
+    out = table(header, rows, "subgroups")
+    if with_pub:
+        out += ('<p class="note">OPTiM share at baseline: each arm\'s stage distribution as published (Andtbacka '
+                "et al. J Immunother Cancer 2019, Table 1; IIIB and IIIC as one group). OPTiM published no "
+                "response or survival by stage among ovsim's targets, so the other columns have no comparator.</p>")
+    return out
 
 
 def _scalar(v: Any) -> str:

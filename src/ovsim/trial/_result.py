@@ -146,6 +146,11 @@ class TrialResult:
         """Each arm's label from the scenario (empty where the scenario gives none)."""
         return {arm: spec.label for arm, spec in self.scenario.arms.items()}
 
+    @property
+    def arm_names(self) -> dict[str, str]:
+        """Each arm's short display name from the scenario (``display_name``; empty where it gives none)."""
+        return {arm: getattr(spec, "display_name", "") for arm, spec in self.scenario.arms.items()}
+
     def report(self, path: str | Path) -> Path:
         """The self-contained HTML report: the scenario's arm names, labels and description, and OPTiM's
         published values beside the arms named as in OPTiM."""
@@ -153,8 +158,8 @@ class TrialResult:
 
         return write_trial_report(
             Path(path), endpoints=self.endpoints, patients=self.patients.copy(), assessments=self.assessments,
-            lesions=self.lesions, km=self.km, design=self.design(), published=published_targets()["targets"],
-            arm_labels=self.arm_labels, description=self.scenario.description or None,
+            lesions=self.lesions, km=self.km, design=self.design(), published=published_targets(),
+            arm_labels=self.arm_labels, description=self.scenario.description or None, arm_names=self.arm_names,
             subgroup_comparisons=self.subgroup_comparisons, calibration=_calibration_table(self.extra.get("calibration")),
             supply_forecast=self.extra.get("supply_forecast"), predictions=self.extra.get("predictions"),
         )

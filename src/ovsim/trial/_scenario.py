@@ -45,6 +45,7 @@ class ArmSpec(_Strict):
 
     n: Integer = Field(ge=1, le=MAX_PATIENTS)
     label: Text = Field("", max_length=500)
+    display_name: Text = Field("", max_length=40)   # short name in reports ("T-VEC"); default: the arm's key
     regimen: dict[Text, Any]
 
     @model_validator(mode="after")
