@@ -29,6 +29,7 @@ SOURCES: tuple[str, ...] = (
     "ovsim.trial._columns",        # ovsim trial
     "ovsim.calibrate._columns",    # ovsim calibrate: outcomes.parquet, validation.csv
     "ovsim.cli._plan",             # ovsim plan --format csv
+    "ovsim.datasets._columns",     # ovsim trial: nonmem.csv, nonmem_ids.csv
     # Add here every new module that declares COLUMN_DOCS (replicates.parquet, power.csv, nonmem.csv,
     # CDISC datasets, ...): tests/test_dictionary.py checks each written table against this dictionary.
 )
