@@ -157,7 +157,8 @@ class TrialScenario(_Strict):
         raw["parameters"] = {**(self.parameters or {}), **parameters} or None
         for arm, values in (arms or {}).items():
             if arm not in self.arms:
-                raise ValueError(f"{where} arms.{shorten(arm, 80)}: unknown arm (expected one of "
+                shown = arm if arm.isprintable() and len(arm) <= 80 else shorten(arm, 80)
+                raise ValueError(f"{where} arms.{shown}: unknown arm (expected one of "
                                  f"{', '.join(self.arms)})")
             raw["arms"][arm]["parameters"] = {**(self.arms[arm].parameters or {}), **values}
         return validated(TrialScenario, raw, where)
