@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from ._app import app, check_out_path, fail, safe_text
+from ._app import app, check_out_path, fail, safe_text, warn
 
 
 #: Help of ``--workers`` (trial, cohort, calibrate): when worker processes pay off (docs/performance.md, "Workers").
@@ -58,6 +58,9 @@ def cohort(
     workers: int = typer.Option(1, min=1, help=WORKERS_HELP),
     resume: bool = typer.Option(False, "--resume", help="Continue a killed run into OUT from its checkpoint "
                                 "(the same inputs only); the result is the same as an uninterrupted run's."),
+    set_: list[str] = typer.Option(None, "--set", help="Model parameter for every patient: NAME=VALUE or "
+                                   "NAME=lognormal:MEDIAN:CV (normal:MEAN:SD, uniform:LOW:HIGH; drawn per patient "
+                                   "with --seed); repeatable (docs/parameters.md)."),
 ) -> None:
     """Simulate a cohort (batched, compiled) and stream its tables to OUT."""
     from ..population import Population, generate_population
@@ -69,10 +72,18 @@ def cohort(
         parsed = _parse_regimen_option(regimen)
     except RegimenError as err:
         fail(f"--regimen: {err}")
+    from ._set import sets_or_fail
+
+    everyone, _ = sets_or_fail(set_)
+    if not parsed.label_conformant:
+        warn(f"--regimen: research regimen, not the Imlygic label ({'; '.join(parsed.not_label())})")
     try:
         pop = Population.load(population_dir) if population_dir else generate_population(patients, seed=seed)
     except ValueError as err:
         fail(str(err))
+    from ..population import apply_overrides, parse_overrides
+
+    pop = apply_overrides(pop, parse_overrides(everyone, "--set")[0], seed)
     from ..engine import simulate_cohort
     from ..io._results import CHECKPOINT_DIR, atomic_output_dir
 
@@ -83,6 +94,7 @@ def cohort(
                                   chunk_size=chunk_size, out_dir=folder, progress=workers == 1,
                                   workers=workers, checkpoint=folder / CHECKPOINT_DIR, resume=resume)
             vials = _write_vials(folder, res.status)
+            _add_settings(folder / "cohort.json", parsed, everyone, set_, seed)
     except ValueError as err:
         fail(str(err))
     print(res.summary())
@@ -166,3 +178,18 @@ def _parse_regimen_option(text: str):
             raise RegimenError(f"regimen: not a valid YAML mapping ({detail})") from None
         return parse_regimen(raw, "regimen")
     return parse_regimen(text.strip(), "regimen")
+
+
+def _add_settings(path: Path, regimen, everyone: dict, items: list[str] | None, seed: int) -> None:
+    """``cohort.json`` with ``label_conformant`` (and ``not_label``) and, when ``--set`` was given, ``overrides``."""
+    import json
+
+    from ..population import describe_overrides, parse_overrides
+
+    doc = json.loads(path.read_text())
+    doc.update(regimen.label_summary())
+    if everyone:
+        doc["overrides"] = {"parameters": describe_overrides(parse_overrides(everyone, "--set")[0]),
+                            "cli_set": list(items or ()), "seed": seed,
+                            "warnings": parse_overrides(everyone, "--set")[1]}
+    path.write_text(json.dumps(doc, indent=2, default=str) + "\n")

@@ -18,6 +18,8 @@ def simulate(
                             show_default=False),
     table_format: str = typer.Option("parquet", "--format", help="Trajectory tables: parquet or csv."),
     backend: str = typer.Option("jax", help="Backend: jax (compiled), scipy (reference loop) or another registered one."),
+    set_: list[str] = typer.Option(None, "--set", help="Model parameter NAME=VALUE (registry units), replacing the "
+                                   "patient file's; repeatable (docs/parameters.md)."),
 ) -> None:
     """Simulate one patient and write trajectories, dose records and a plot.
 
@@ -38,6 +40,7 @@ def simulate(
         scenario = load_patient(patient_file)
     except InputFileError as err:
         fail(str(err))
+    scenario, overrides = _with_sets(scenario, set_)
     from ..population import CONTRAINDICATION_NAMES, screen
 
     refusals, warnings = screen(scenario.patient)  # the label's contraindications, before any simulation
@@ -66,10 +69,38 @@ def simulate(
             result, folder, table_format,
             extra={"patient_file": str(patient_file), "patient_file_sha256": digest,
                    "label_covariates": {n: getattr(scenario.patient, n) for n in CONTRAINDICATION_NAMES},
-                   "label_warnings": warnings},
+                   "label_warnings": warnings, **scenario.regimen.label_summary(),
+                   **({"overrides": overrides} if overrides else {})},
         )
         fig = plot_patient(result)
         fig.savefig(folder / "trajectories.png", dpi=120)
         paths.append(folder / "trajectories.png")
     print(strip_control(result.summary()))
     console.print(f"wrote {', '.join(p.name for p in paths)} to {safe_text(out_dir)}")
+
+
+def _with_sets(scenario, items: list[str] | None):
+    """The patient file's scenario with the ``--set`` values (fixed values only: one patient draws nothing) and
+    the provenance of what was set beyond the file and the label (``{}``: nothing)."""
+    import dataclasses
+
+    from ..model import LESION_LEVEL
+    from ._set import sets_or_fail
+
+    everyone, _ = sets_or_fail(items)
+    drawn = [k for k, v in everyone.items() if isinstance(v, dict)]
+    if drawn:
+        fail(f"--set {drawn[0]}: expected a number (a distribution is drawn per patient: use ovsim cohort or trial)")
+    overrides: dict = {}
+    if everyone:
+        p = scenario.patient
+        lesions = tuple(dataclasses.replace(les, **{k: float(v) for k, v in everyone.items() if k in LESION_LEVEL})
+                        for les in p.lesions)
+        patient = dataclasses.replace(p, parameters={**p.parameters, **everyone}, lesions=lesions)
+        scenario = dataclasses.replace(scenario, patient=patient)
+        overrides = {"parameters": {k: float(v) for k, v in everyone.items()}, "cli_set": list(items or ())}
+    if not scenario.regimen.label_conformant:
+        warn(f"{scenario.source}: regimen: research regimen, not the Imlygic label "
+             f"({'; '.join(scenario.regimen.not_label())})")
+        overrides["regimen"] = scenario.regimen.label_summary()
+    return scenario, overrides

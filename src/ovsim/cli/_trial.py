@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._app import app, fail
+from ._app import app, fail, warn
 from ._cohort import WORKERS_HELP, check_ovsim_out
 
 
@@ -26,6 +26,9 @@ def trial(
                                 "(finished arms and chunks are not simulated again; the same inputs only)."),
     cdisc: bool = typer.Option(False, "--cdisc", help="Also write CDISC SDTM/ADaM datasets (.xpt v5 and Parquet) "
                                "to OUT/cdisc/ (docs/datasets.md)."),
+    set_: list[str] = typer.Option(None, "--set", help="Model parameter for every arm: NAME=VALUE, "
+                                   "NAME=lognormal:MEDIAN:CV (also normal:MEAN:SD, uniform:LOW:HIGH; drawn per "
+                                   "patient), or arms.ARM.NAME=VALUE for one arm; repeatable (docs/parameters.md)."),
 ) -> None:
     """Run a virtual trial: simulate every arm, assess response, estimate survival, write endpoints and report."""
     from ..io._results import CHECKPOINT_DIR, atomic_output_dir
@@ -37,13 +40,15 @@ def trial(
         sc = load_scenario(scenario)
     except ValueError as err:
         fail(str(err))
+    sc = _with_sets(sc, set_)
     folder = out if out is not None else str(reference_output_dir(sc))
     path = path or check_ovsim_out(folder, inputs)
     try:
         # the arms' simulation is checkpointed in the temporary folder, which replaces OUT at the end
         with atomic_output_dir(path, kind="trial", resume=resume) as tmp:
             result = run_trial(sc, seed=seed, patients=patients, workers=workers, chunk_size=chunk_size,
-                               progress=True, checkpoint=tmp / CHECKPOINT_DIR, resume=resume)
+                               progress=True, checkpoint=tmp / CHECKPOINT_DIR, resume=resume,
+                               set_from_cli=tuple(set_ or ()))
             result.write_files(tmp, report=report, cdisc=cdisc)
     except ValueError as err:
         fail(str(err))
@@ -67,3 +72,24 @@ def trial(
 
 def _fmt(x: object) -> str:
     return "—" if x is None or x != x else f"{x:.3g}"
+
+
+def _with_sets(sc, items: list[str] | None):
+    """The scenario with the ``--set`` overrides merged in (one-line failure if bad); warns of range and of a
+    research (non-label) regimen."""
+    from ._set import sets_or_fail
+
+    everyone, per_arm = sets_or_fail(items, arms=True)
+    if everyone or per_arm:
+        try:
+            sc = sc.with_parameters(everyone, per_arm)
+        except ValueError as err:
+            fail(str(err))
+    if items is None or not items:  # the scenario's own range warnings (the --set ones are printed above)
+        for arm in sc.arms:
+            for line in sc.overrides(arm)[1]:
+                warn(f"scenario: {line}")
+    for arm, regimen in sc.regimens().items():
+        if not regimen.label_conformant:
+            warn(f"arms.{arm}: research regimen, not the Imlygic label ({'; '.join(regimen.not_label())})")
+    return sc

@@ -8,6 +8,7 @@ from ._contraindications import (
     screen,
 )
 from ._generate import generate_population
+from ._overrides import Distribution, Override, apply_overrides, check_name, describe_overrides, parse_overrides
 from ._patient import Lesion, Patient
 from ._pool import WeightedPool, calibrated_pool_path, draw_from_pool, load_calibrated_pool
 from ._population import Population
@@ -17,6 +18,12 @@ __all__ = [
     "CONTRAINDICATIONS",
     "CONTRAINDICATION_NAMES",
     "Contraindication",
+    "Distribution",
+    "Override",
+    "apply_overrides",
+    "check_name",
+    "describe_overrides",
+    "parse_overrides",
     "Lesion",
     "Patient",
     "Population",

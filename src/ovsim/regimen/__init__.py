@@ -14,7 +14,7 @@ from ._label import (
 )
 from ._handling import PrepTimeline, StorageLimits, VialResult, check_handling, load_storage_limits, prep_timeline
 from ._plan import PlanInputError, VisitPlan, plan_visit, read_lesion_csv
-from ._policy import LabelPolicy, PolicyState, policy_init, policy_step
+from ._policy import RESEARCH_FIELDS, LabelPolicy, PolicyState, policy_init, policy_step
 from ._records import COLUMNS as DOSE_RECORD_COLUMNS
 from ._records import combine_records, gmcsf_dose_records, tvec_dose_records
 
@@ -46,4 +46,5 @@ __all__ = [
     "strength_pfu_per_ml",
     "vials_to_thaw",
     "visit_days",
+    "RESEARCH_FIELDS",
 ]

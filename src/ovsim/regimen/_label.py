@@ -53,12 +53,18 @@ def load_label() -> LabelFacts:
     )
 
 
-def visit_days(horizon_days: float, label: LabelFacts | None = None) -> np.ndarray:
-    """Scheduled visit days within ``[0, horizon_days]``: 0, 21, then every 14 days (days)."""
+def visit_days(horizon_days: float, label: LabelFacts | None = None, *, first_interval_days: float | None = None,
+               interval_days: float | None = None) -> np.ndarray:
+    """Scheduled visit days within ``[0, horizon_days]``: 0, 21, then every 14 days (days).
+
+    ``first_interval_days`` (day 0 to the second visit) and ``interval_days`` (between later visits) replace the
+    label's 21 and 14 days (a research regimen); ``None``: the label's."""
     label = label or load_label()
     if horizon_days < 0:
         raise ValueError(f"horizon_days: expected >= 0 (got {horizon_days})")
-    later = np.arange(label.second_visit_day, horizon_days + 1e-9, label.interval_days)
+    second = label.second_visit_day if first_interval_days is None else float(first_interval_days)
+    every = label.interval_days if interval_days is None else float(interval_days)
+    later = np.arange(second, horizon_days + 1e-9, every)
     return np.concatenate([[0.0], later])
 
 
@@ -109,6 +115,8 @@ def allocate_volumes_ml(
     first_visit: Any,
     xp: Any = np,
     label: LabelFacts | None = None,
+    cap_ml: Any = None,
+    volume_scale: Any = 1.0,
 ) -> Any:
     """Volumes (mL) to inject into each lesion at one visit, following the label's priority.
 
@@ -117,15 +125,17 @@ def allocate_volumes_ml(
     Order: first visit, largest first; later visits, new lesions first, then by size;
     ties by position. Each lesion gets its band volume until the visit's 4 mL are used;
     the lesion where the cap falls gets what remains (the label gives volumes "up to").
+    A research regimen may replace the cap (``cap_ml``, mL per visit; ``None``: the label's 4 mL) and scale
+    each band volume (``volume_scale``, dimensionless; 1 = the label), still in whole tenths of a mL.
     """
     label = label or load_label()
     d = xp.asarray(diameter_cm, dtype=float)
     eligible = xp.asarray(eligible, dtype=bool)
-    want = xp.round(label_volume_ml(d, xp, label) * DECI_ML_PER_ML) * eligible
+    want = xp.round(label_volume_ml(d, xp, label) * volume_scale * DECI_ML_PER_ML) * eligible
     order = injection_order(d, eligible, new, first_visit, xp)
     want_sorted = want[order]
     used_before = xp.cumsum(want_sorted) - want_sorted
-    cap = xp.round(label.max_volume_per_visit_ml * DECI_ML_PER_ML)
+    cap = xp.round((label.max_volume_per_visit_ml if cap_ml is None else cap_ml) * DECI_ML_PER_ML)
     give_sorted = xp.clip(cap - used_before, 0.0, want_sorted)
     inverse = xp.argsort(order)
     return give_sorted[inverse] / DECI_ML_PER_ML

@@ -14,7 +14,17 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..model import DAYS_PER_MONTH
-from ._label import LabelFacts, allocate_volumes_ml, load_label, strength_pfu_per_ml
+from ._label import LabelFacts, allocate_volumes_ml, load_label
+
+RESEARCH_FIELDS: dict[str, tuple[float, float, str]] = {
+    "first_concentration_pfu_per_ml": (1e3, 1e10, "PFU/mL"),
+    "concentration_pfu_per_ml": (1e3, 1e10, "PFU/mL"),
+    "max_volume_ml_per_visit": (0.1, 20.0, "mL"),
+    "first_interval_days": (1.0, 365.0, "days"),
+    "interval_days": (1.0, 365.0, "days"),
+    "volume_scale": (0.1, 10.0, ""),
+}
+"""Research (non-label) settings of the T-VEC policy: {name: (lowest, highest, units)} accepted."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,13 @@ class LabelPolicy:
     detection_limit_cm: lesions smaller than this (longest diameter, cm) are not seen and not injected.
     Without any injectable lesion a visit gives nothing; treatment re-initiates at the next visit
     when an injectable lesion is seen again (label: re-initiate on new lesions after a CR).
+
+    Research settings (outside the label; ``None`` = the label's value, see :data:`RESEARCH_FIELDS`):
+    first_concentration_pfu_per_ml (label 1e6 PFU/mL at the first visit), concentration_pfu_per_ml (label 1e8
+    PFU/mL later), max_volume_ml_per_visit (label 4 mL), first_interval_days (label 21: day 0 to the second
+    visit), interval_days (label 14: between later visits), volume_scale (dimensionless factor on each lesion's
+    band volume; label 1). A policy with any of them different from the label is not the label
+    (:attr:`label_conformant`).
     """
 
     min_months: float = 6.0
@@ -36,6 +53,12 @@ class LabelPolicy:
     extend_months_if_responding: float = 0.0
     stop_on_progression: bool = False
     detection_limit_cm: float = 0.2
+    first_concentration_pfu_per_ml: float | None = None
+    concentration_pfu_per_ml: float | None = None
+    max_volume_ml_per_visit: float | None = None
+    first_interval_days: float | None = None
+    interval_days: float | None = None
+    volume_scale: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("min_months", "extend_months_if_responding", "detection_limit_cm"):
@@ -50,6 +73,38 @@ class LabelPolicy:
             raise ValueError(f"max_months: expected None or >= min_months (got {self.max_months!r})")
         if not isinstance(self.stop_on_progression, (bool, np.bool_)):
             raise ValueError(f"stop_on_progression: expected true or false (got {self.stop_on_progression!r})")
+        for name, (low, high, units) in RESEARCH_FIELDS.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or not (math.isfinite(value) and low <= value <= high):
+                raise ValueError(f"{name}: expected a number from {low:g} to {high:g} {units} (got {value!r})".rstrip())
+
+    def label_values(self) -> dict[str, float]:
+        """Each research setting's value in effect (the label's where not set): PFU/mL, mL, days, factor."""
+        label = load_label()
+        defaults = {"first_concentration_pfu_per_ml": label.first_strength_pfu_per_ml,
+                    "concentration_pfu_per_ml": label.later_strength_pfu_per_ml,
+                    "max_volume_ml_per_visit": label.max_volume_per_visit_ml,
+                    "first_interval_days": label.second_visit_day, "interval_days": label.interval_days,
+                    "volume_scale": 1.0}
+        return {k: float(v if getattr(self, k) is None else getattr(self, k)) for k, v in defaults.items()}
+
+    def not_label(self) -> list[str]:
+        """What differs from the Imlygic label, one short line each (``[]``: the label's dosing)."""
+        out = []
+        label = LabelPolicy().label_values()
+        for name, value in self.label_values().items():
+            if value != label[name]:
+                units = RESEARCH_FIELDS[name][2]
+                out.append(f"{name} {value:g}{' ' + units if units else ''} (label {label[name]:g})")
+        return out
+
+    @property
+    def label_conformant(self) -> bool:
+        """True when the dose, volume cap and schedule are the label's (duration rules do not count)."""
+        return not self.not_label()
 
     @classmethod
     def optim(cls) -> "LabelPolicy":
@@ -65,6 +120,7 @@ class LabelPolicy:
             "extend_months": float(self.extend_months_if_responding),
             "stop_on_progression": float(self.stop_on_progression),
             "detection_limit_cm": float(self.detection_limit_cm),
+            **{k: v for k, v in self.label_values().items() if k not in ("first_interval_days", "interval_days")},
         }
 
 
@@ -132,8 +188,10 @@ def policy_step(
     give = xp.logical_and(xp.logical_not(stopped), xp.any(eligible))
 
     new = xp.logical_and(present, xp.logical_not(state.prev_present))
-    volumes = allocate_volumes_ml(d, eligible, new, first, xp, label) * give
-    concentration = strength_pfu_per_ml(visit_index, xp, label) * give
+    volumes = allocate_volumes_ml(d, eligible, new, first, xp, label, cap_ml=options["max_volume_ml_per_visit"],
+                                  volume_scale=options["volume_scale"]) * give
+    concentration = xp.where(first, options["first_concentration_pfu_per_ml"],
+                             options["concentration_pfu_per_ml"]) * give
 
     new_state = PolicyState(
         prev_present=present,

@@ -283,6 +283,11 @@ def _header(title: str, description: str | None, arms: list[str], arm_labels: di
     version = esc(endpoints.get("ovsim_version", DASH))
     out = (f'<h1>{esc(title)}</h1><p class="meta">{esc(text)} \u00b7 ovsim {version} \u00b7 '
            f"seed {esc(endpoints.get('seed'))}</p>")
+    research = [(a, e.get("not_label") or []) for a, e in (endpoints.get("arms") or {}).items()
+                if isinstance(e, dict) and e.get("label_conformant") is False]
+    if research:  # a research regimen: visible above everything (docs/parameters.md)
+        out += ('<div class="flag bad research-regimen"><strong>Not the Imlygic label:</strong> '
+                + "; ".join(f"arm {esc(a)}: {esc(', '.join(map(str, lines)))}" for a, lines in research) + "</div>")
     labelled = [(a, str(arm_labels[a])) for a in arms if arm_labels.get(a)]
     if labelled:
         out += ('<ul class="meta arms">'

@@ -61,7 +61,22 @@ class Regimen:
 
     def to_dict(self) -> dict[str, Any]:
         """``{name: options}`` (JSON-able; provenance)."""
-        return {t.name: o.model_dump() for t, o in self.items}
+        return {t.name: o.dump() if hasattr(o, "dump") else o.model_dump() for t, o in self.items}
+
+    @property
+    def label_conformant(self) -> bool:
+        """False when any treatment is dosed outside its label (a research regimen; ``not_label`` says how)."""
+        return not self.not_label()
+
+    def not_label(self) -> list[str]:
+        """What differs from the treatments' labels, ``<treatment>: <setting> <value> (label <value>)`` each."""
+        return [f"{t.name}: {line}" for t, o in self.items for line in (o.not_label() if hasattr(o, "not_label")
+                                                                         else [])]
+
+    def label_summary(self) -> dict[str, Any]:
+        """``{"label_conformant": bool, "not_label": [...]}`` (``not_label`` only when not conformant)."""
+        lines = self.not_label()
+        return {"label_conformant": not lines, **({"not_label": lines} if lines else {})}
 
     def with_defaults(self, **defaults: Mapping[str, Any]) -> "Regimen":
         """Fill options the regimen did not set explicitly, per treatment (``tvec={"detection_limit_cm": 0.3}``)."""

@@ -18,7 +18,7 @@ from pydantic import Field, model_validator
 from .._read import Flag, Number
 
 from ..model import Mechanism, Parameter, Terms
-from ..regimen import LabelPolicy, load_label, policy_init, policy_step, tvec_dose_records, visit_days
+from ..regimen import RESEARCH_FIELDS, LabelPolicy, load_label, policy_init, policy_step, tvec_dose_records, visit_days
 from ._protocol import Options, Treatment
 
 MAX_MONTHS = 1200.0
@@ -27,7 +27,13 @@ MAX_MONTHS = 1200.0
 
 class TvecOptions(Options):
     """``rules``: ``label`` (the label alone) or ``optim`` (OPTiM's duration rules); any explicit field
-    overrides the rules' value. Months are 30.44-day months (at most 1200: a century); detection limit in cm."""
+    overrides the rules' value. Months are 30.44-day months (at most 1200: a century); detection limit in cm.
+
+    Research regimens (outside the label; unset = the label's value): ``first_concentration_pfu_per_ml`` (label
+    1e6), ``concentration_pfu_per_ml`` (label 1e8), ``max_volume_ml_per_visit`` (label 4 mL),
+    ``first_interval_days`` (label 21), ``interval_days`` (label 14), ``volume_scale`` (factor on each lesion's
+    label volume; label 1). Any of them different from the label makes the regimen "not the label"
+    (:attr:`label_conformant` False, :meth:`not_label` says what differs)."""
 
     rules: Literal["label", "optim"] = "label"
     min_months: Number | None = Field(None, ge=0, le=MAX_MONTHS)
@@ -35,6 +41,12 @@ class TvecOptions(Options):
     extend_months_if_responding: Number | None = Field(None, ge=0, le=MAX_MONTHS)
     stop_on_progression: Flag | None = None
     detection_limit_cm: Number = Field(0.2, ge=0, le=10)
+    first_concentration_pfu_per_ml: Number | None = Field(None, ge=1e3, le=1e10)
+    concentration_pfu_per_ml: Number | None = Field(None, ge=1e3, le=1e10)
+    max_volume_ml_per_visit: Number | None = Field(None, ge=0.1, le=20.0)
+    first_interval_days: Number | None = Field(None, ge=1, le=365)
+    interval_days: Number | None = Field(None, ge=1, le=365)
+    volume_scale: Number | None = Field(None, ge=0.1, le=10.0)
 
     @model_validator(mode="after")
     def _consistent(self) -> "TvecOptions":
@@ -49,6 +61,19 @@ class TvecOptions(Options):
                                                     "stop_on_progression", "detection_limit_cm")}, **given}
         return LabelPolicy(**fields)
 
+    @property
+    def label_conformant(self) -> bool:
+        """True when dose, volume cap and schedule are the Imlygic label's (duration rules do not count)."""
+        return self.policy().label_conformant
+
+    def not_label(self) -> list[str]:
+        """What differs from the label's dosing, one short line each (``[]``: the label)."""
+        return self.policy().not_label()
+
+    def dump(self) -> dict[str, Any]:
+        """The options as JSON (research settings only when set, so a label regimen's record is unchanged)."""
+        return {k: v for k, v in self.model_dump().items() if not (k in RESEARCH_FIELDS and v is None)}
+
 
 @dataclass(frozen=True)
 class TvecDosing:
@@ -59,7 +84,8 @@ class TvecDosing:
     fraction: str | None = "dose_retention"
 
     def visit_days(self, horizon_days: float) -> np.ndarray:
-        days = visit_days(horizon_days)
+        days = visit_days(horizon_days, first_interval_days=self.policy.first_interval_days,
+                          interval_days=self.policy.interval_days)
         return days[days < horizon_days]
 
     def options_array(self) -> Mapping[str, float]:

@@ -28,7 +28,7 @@ from .._provenance import run_stamp
 from ..assess import CRITERIA, lesion_outcomes, measure, measurement_normals, response_outcomes
 from ..engine import SolverOptions, simulate_cohort
 from ..model import DAYS_PER_MONTH
-from ..population import Population, calibrated_pool_path, draw_from_pool, generate_population, load_calibrated_pool, load_population_spec
+from ..population import Population, apply_overrides, calibrated_pool_path, draw_from_pool, generate_population, load_calibrated_pool, load_population_spec
 from ..safety import draw_adverse_events, load_safety_model
 from ..supply import courses_from_doses, forecast_supply, supply_endpoints
 from ._adverse import adverse_event_table
@@ -111,12 +111,15 @@ def run_trial(
     progress: bool = False,
     checkpoint: str | Path | None = None,
     resume: bool = False,
+    set_from_cli: tuple[str, ...] = (),
 ) -> TrialResult:
     """Run a virtual trial. ``seed`` and ``patients`` (total, split as in the scenario) override the
     scenario's; ``population``, if given, is treated on every arm (a paired comparison of those patients).
 
     checkpoint: a folder recording the simulation as it goes; resume: continue the checkpoint there
-    (same inputs only, else ``ResumeError``: "cannot resume: the run's inputs differ (...)")."""
+    (same inputs only, else ``ResumeError``: "cannot resume: the run's inputs differ (...)").
+    Model-parameter overrides (``parameters:``) replace the drawn values after the arms are drawn; ``set_from_cli``
+    (the ``--set`` options, already merged into the scenario) is recorded in the provenance."""
     from ..engine._runner import open_checkpoint, population_digest, split_runtime
 
     sc = scenario or load_scenario()
@@ -126,6 +129,7 @@ def run_trial(
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc)
     populations = {arm: population for arm in sc.arms} if population is not None else draw_arms(sc, seed, patients)
+    populations = {arm: apply_overrides(pop, sc.overrides(arm)[0], seed) for arm, pop in populations.items()}
     for arm, pop in populations.items():
         sc.eligibility.check(pop, sc.assessment.detection_limit_cm, f"arms.{arm}")
     if checkpoint is not None:
@@ -138,6 +142,9 @@ def run_trial(
     tables = assess_arms(sc, seed, populations, results)
     arms = list(sc.arms)
     endpoints = trial_endpoints(tables["patients"], tables["lesions"], arms)
+    for arm, regimen in sc.regimens().items():  # a research regimen (not the label) says so; the label adds nothing
+        if not regimen.label_conformant:
+            endpoints["arms"][arm].update(regimen.label_summary())
     if sc.adverse_events:
         tables["patients"] = add_adverse_events(seed, tables["patients"], tables["doses"])
         endpoints["adverse_events"] = adverse_event_table(load_safety_model(), tables["patients"], arms)
@@ -153,6 +160,9 @@ def run_trial(
         cohorts={arm: {k: res.provenance.get(k) for k in ("device", "n_failed", "lane_efficiency")}
                  for arm, res in results.items()},
         calibrated=sc.population == "optim_calibrated" and population is None)
+    overrides = sc.override_provenance()
+    if overrides is not None or set_from_cli:  # only when something is set: the reference's endpoints are unchanged
+        provenance["overrides"] = {**(overrides or {}), **({"cli_set": list(set_from_cli)} if set_from_cli else {})}
     run = {"wall_seconds": time.perf_counter() - started, "started": started_at.isoformat(timespec="seconds"),
            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "resumed": bool(resume),
            "cohorts": {arm: split_runtime(res.provenance)[1] for arm, res in results.items()},

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .._errors import validated
 from .._read import (MAX_HORIZON_DAYS, MAX_OUTPUT_POINTS, MAX_PATIENT_ASSESSMENTS, MAX_PATIENTS, MAX_REPLICATES,
                      Flag, InputFileError, Integer, Number, Text, loads_yaml, one_line, read_yaml, shorten)
+from ..population import Override, describe_overrides, parse_overrides
 from ..treatments import Regimen, RegimenError, parse_regimen
 from ._eligibility import Eligibility
 from ._survival_spec import SurvivalModel, calibrated_survival_model
@@ -47,6 +48,13 @@ class ArmSpec(_Strict):
     label: Text = Field("", max_length=500)
     display_name: Text = Field("", max_length=40)   # short name in reports ("T-VEC"); default: the arm's key
     regimen: dict[Text, Any]
+    parameters: dict[Text, Any] | None = None
+    """Model-parameter overrides of this arm's patients, after the scenario's (``ovsim.population.parse_overrides``)."""
+
+    @model_validator(mode="after")
+    def _parameters(self) -> "ArmSpec":
+        parse_overrides(self.parameters or {}, "parameters")  # one line: ``parameters.kil_rate: expected ...``
+        return self
 
     @model_validator(mode="after")
     def _regimen(self) -> "ArmSpec":
@@ -126,6 +134,52 @@ class TrialScenario(_Strict):
     adverse_events: Flag = True
     """Draw T-VEC's adverse events (ovsim.safety) from their own random streams; efficacy is unchanged either way."""
     survival: FollowUpSpec = FollowUpSpec()
+    parameters: dict[Text, Any] | None = None
+    """Model-parameter overrides of every arm's patients: ``name: value`` or ``name: {distribution: ...}``
+    (``ovsim.population.parse_overrides``; docs/parameters.md); ``arms.<arm>.parameters`` apply after these."""
+
+    @model_validator(mode="after")
+    def _parameters(self) -> "TrialScenario":
+        parse_overrides(self.parameters or {}, "parameters")
+        return self
+
+    def overrides(self, arm: str) -> tuple[dict[str, Override], list[str]]:
+        """The overrides of ``arm``'s patients (the scenario's, then the arm's) and their range warnings."""
+        out, warnings = parse_overrides(self.parameters or {}, "parameters")
+        mine, more = parse_overrides(self.arms[arm].parameters or {}, f"arms.{arm}.parameters")
+        return {**out, **mine}, warnings + more
+
+    def with_parameters(self, parameters: dict[str, Any], arms: dict[str, dict[str, Any]] | None = None,
+                        where: str = "--set") -> "TrialScenario":
+        """This scenario with more scenario-level (and per-arm) overrides merged in (``ovsim trial --set``).
+
+        Raises ``ValueError`` (one line, ``<where> arms.<arm>...``) for an arm the scenario lacks."""
+        raw = self.model_dump()
+        raw["parameters"] = {**(self.parameters or {}), **parameters} or None
+        for arm, values in (arms or {}).items():
+            if arm not in self.arms:
+                shown = arm if arm.isprintable() and len(arm) <= 80 else shorten(arm, 80)
+                raise ValueError(f"{where} arms.{shown}: unknown arm (expected one of "
+                                 f"{', '.join(self.arms)})")
+            raw["arms"][arm]["parameters"] = {**(self.arms[arm].parameters or {}), **values}
+        return validated(TrialScenario, raw, where)
+
+    def override_provenance(self) -> dict[str, Any] | None:
+        """What the scenario sets beyond the reference model and label (provenance ``overrides``), or None."""
+        arms: dict[str, Any] = {}
+        warnings: list[str] = []
+        regimens = self.regimens()
+        for arm in self.arms:
+            values, more = self.overrides(arm)
+            warnings += [w for w in more if w not in warnings]
+            entry = {**({"parameters": describe_overrides(values)} if values else {}),
+                     **(regimens[arm].label_summary() if not regimens[arm].label_conformant else {})}
+            if entry:
+                arms[arm] = entry
+        if not arms:
+            return None
+        return {"parameters": describe_overrides(parse_overrides(self.parameters or {})[0]), "arms": arms,
+                "warnings": warnings}
 
     @model_validator(mode="after")
     def _arm_names(self) -> "TrialScenario":
@@ -198,8 +252,15 @@ class TrialScenario(_Strict):
                 for k, a in self.arms.items()}
 
     def digest(self) -> str:
-        """SHA-256 of the scenario's canonical JSON (provenance)."""
-        return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()
+        """SHA-256 of the scenario's canonical JSON (provenance; unset ``parameters`` left out, so a scenario
+        without overrides keeps its digest)."""
+        dump = self.model_dump()
+        if dump.get("parameters") is None:
+            dump.pop("parameters", None)
+        for arm in dump["arms"].values():
+            if arm.get("parameters") is None:
+                arm.pop("parameters", None)
+        return hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()
 
 
 def check_size(patients: int, assessment: AssessmentSpec, field: str) -> None:
