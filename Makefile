@@ -40,3 +40,7 @@ constraints:   # constraints.txt from the working .venv (after adding a dependen
 	printf '%s\n' "# Pinned versions of every package in the working environment (pip list --format=freeze --exclude-editable: name==version; without pip," \
 	  "# setuptools, wheel). Used by 'make' (pip install -c constraints.txt); regenerate with 'make constraints'." > constraints.txt
 	$(BIN)/python -m pip list --format=freeze --exclude-editable | grep -v -i -E '^(pip|setuptools|wheel)==' >> constraints.txt
+
+.PHONY: check-report
+check-report: $(STAMP)   # render results/optim/report.html in headless Chromium and print it to PDF (needs chromium; run `make run` first)
+	$(BIN)/python tools/check_report.py results/optim/report.html --pdf results/optim/report.pdf

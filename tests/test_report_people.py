@@ -104,25 +104,3 @@ def test_print_css():
         assert rule in print_block, rule
     assert re.search(r"\btr\b[^{]*\{[^}]*break-inside:\s*avoid", print_block)
     assert re.search(r"\.scroll\s*\{[^}]*overflow:\s*visible", print_block)
-
-
-def test_print_to_pdf_if_chromium(tmp_path):
-    """Optional: where a Chromium is installed, tools/check_report.py prints a report to PDF."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    tool = Path(__file__).resolve().parents[1] / "tools" / "check_report.py"
-    spec = importlib.util.spec_from_file_location("check_report", tool)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    if module.find_browser() is None:
-        pytest.skip("no Chromium on PATH")
-    sys.path.insert(0, str(tool.parents[1] / "tests"))
-    from test_trial_report import synthetic_inputs
-
-    from ovsim.report import write_trial_report
-
-    report = write_trial_report(tmp_path / "report.html", **synthetic_inputs())
-    assert module.main([str(report), "--pdf", str(tmp_path / "report.pdf")]) == 0
-    assert (tmp_path / "report.pdf").read_bytes()[:5] == b"%PDF-"
