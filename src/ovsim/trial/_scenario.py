@@ -21,6 +21,7 @@ from .._errors import validated
 from .._read import (MAX_HORIZON_DAYS, MAX_OUTPUT_POINTS, MAX_PATIENT_ASSESSMENTS, MAX_PATIENTS, MAX_REPLICATES,
                      Flag, InputFileError, Integer, Number, Text, loads_yaml, one_line, read_yaml, shorten)
 from ..treatments import Regimen, RegimenError, parse_regimen
+from ._decision import Condition, check_rule
 from ._eligibility import Eligibility
 from ._survival_spec import SurvivalModel, calibrated_survival_model
 
@@ -125,6 +126,15 @@ class TrialScenario(_Strict):
     adverse_events: Flag = True
     """Draw T-VEC's adverse events (ovsim.safety) from their own random streams; efficacy is unchanged either way."""
     survival: FollowUpSpec = FollowUpSpec()
+    success: list[Condition] | None = Field(None, min_length=1, max_length=20)
+    """Decision rule of replicated trials (``ovsim.trial._decision``): conditions on endpoints that must all hold."""
+
+    @model_validator(mode="after")
+    def _success(self) -> "TrialScenario":
+        if self.success is not None:
+            tvec = [a for a, spec in self.arms.items() if "tvec" in spec.regimen] if self.adverse_events else []
+            check_rule(self.success, list(self.arms), tvec)
+        return self
 
     @model_validator(mode="after")
     def _arm_names(self) -> "TrialScenario":
@@ -197,8 +207,9 @@ class TrialScenario(_Strict):
                 for k, a in self.arms.items()}
 
     def digest(self) -> str:
-        """SHA-256 of the scenario's canonical JSON (provenance)."""
-        return hashlib.sha256(json.dumps(self.model_dump(), sort_keys=True).encode()).hexdigest()
+        """SHA-256 of the scenario's canonical JSON (provenance); the decision rule (``success``), which changes
+        no trial, is left out."""
+        return hashlib.sha256(json.dumps(self.model_dump(exclude={"success"}), sort_keys=True).encode()).hexdigest()
 
 
 def check_size(patients: int, assessment: AssessmentSpec, field: str) -> None:
