@@ -24,6 +24,15 @@ def trial(
     chunk_size: int = typer.Option(128, min=1, help="Patients per compiled batch."),
     resume: bool = typer.Option(False, "--resume", help="Continue a killed run into OUT from its checkpoint "
                                 "(finished arms and chunks are not simulated again; the same inputs only)."),
+    replicates: int = typer.Option(None, "--replicates", min=1, max=1_000_000, show_default=False,
+                                   help="Run N replicated trials (seeds derived from --seed) and write the endpoints' "
+                                   "distribution and the probability of success (docs/design.md)."),
+    assurance: bool = typer.Option(False, "--assurance", help="With --replicates: replicate r uses calibration "
+                                   "member r mod M (population optim_calibrated only)."),
+    success: list[str] = typer.Option(None, "--success", show_default=False,
+                                      help="With --replicates: decision rule, e.g. "
+                                      "'comparisons.hazard_ratio_os.ci95.1<1' (repeat, or join with 'and'; default: "
+                                      "the scenario's success: field)."),
 ) -> None:
     """Run a virtual trial: simulate every arm, assess response, estimate survival, write endpoints and report."""
     from ..io._results import CHECKPOINT_DIR, atomic_output_dir
@@ -36,6 +45,12 @@ def trial(
     except ValueError as err:
         fail(str(err))
     folder = out if out is not None else str(reference_output_dir(sc))
+    if replicates is not None or assurance or success:
+        from ._replicates_out import run_replicates_command
+
+        return run_replicates_command(sc, path or check_ovsim_out(folder, inputs), folder, replicates=replicates,
+                                      assurance=assurance, success=success, seed=seed, patients=patients,
+                                      workers=workers, chunk_size=chunk_size, resume=resume)
     path = path or check_ovsim_out(folder, inputs)
     try:
         # the arms' simulation is checkpointed in the temporary folder, which replaces OUT at the end

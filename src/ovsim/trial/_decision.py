@@ -110,6 +110,8 @@ def parse_rule(texts: str | list[str], flag: str = "--success") -> list[Conditio
             raise ValueError(f"{flag}: expected ENDPOINT<NUMBER or ENDPOINT>NUMBER, e.g. "
                              f"'comparisons.hazard_ratio_os.ci95.1<1' (got {part.strip()[:80]!r})")
         path, op, number = m.groups()
+        if number[:1] in "=<>":
+            raise ValueError(f"{flag}: {path}: expected the operator < or > (got {(op + number[:1])!r})")
         try:
             value = float(number)
         except ValueError:
