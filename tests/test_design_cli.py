@@ -99,7 +99,8 @@ def test_vary_parsing_and_points():
 
 @pytest.mark.parametrize("vary, where", [
     ("arms.nope.n=10,20", "no arm 'nope'"),
-    ("ratio=2:1:1", "expected 2 numbers > 0"),
+    ("ratio=2:1:1", "expected 2 whole numbers > 0"),
+    ("ratio=1.5:1", "expected 2 whole numbers > 0"),
     ("arms.tvec.n=10:5:1", "expected FROM <= TO"),
     ("arms.tvec.n=1.5", "whole numbers"),
     ("colour=red", "expected one of"),

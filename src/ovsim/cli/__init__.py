@@ -1,4 +1,4 @@
-"""Command-line interface: ``ovsim trial``, ``calibrate``, ``simulate``, ``plan``, ``population``, ``cohort``,
+"""Command-line interface: ``ovsim trial``, ``design``, ``calibrate``, ``simulate``, ``plan``, ``population``, ``cohort``,
 ``model``, ``handling``, ``supply``.
 
 Each command lives in its own module and registers itself on :data:`app`. Errors the user

@@ -4,6 +4,7 @@ A design point sets one or more scenario settings (``--vary``); each point runs 
 (:func:`run_replicates`) with its own seed ``derived_seed(seed, point, DESIGN_KEY)`` and the decision rule.
 Settings (``name=values``; values as ``a:b:step`` (inclusive) or a comma list):
 
+- ``patients``: total patients, split over the arms in the scenario's proportions (as ``--patients``);
 - ``arms.<arm>.n``: patients in that arm;
 - ``ratio``: randomisation ratio over the arms in order (``2:1,1:1``), keeping the scenario's total;
 - ``follow_up_months`` (or ``survival.follow_up_months``): minimum survival follow-up (months);
@@ -31,13 +32,13 @@ DESIGN_KEY = 1
 """Third entropy word of a design point's seed (``SeedSequence([seed, point, DESIGN_KEY])``)."""
 MAX_POINTS = 200
 """Most design points in one run."""
-SETTINGS = ("arms.<arm>.n", "ratio", "follow_up_months", "assessment.every_days")
+SETTINGS = ("patients", "arms.<arm>.n", "ratio", "follow_up_months", "assessment.every_days")
 
 COLUMN_DOCS: dict[str, dict[str, tuple[str, str]]] = {
     "power.csv": {
         "point": ("1", "design point number (0, 1, ...)"),
         "settings": ("", "the point's settings, 'name=value; ...' (as given to --vary)"),
-        "<setting>": ("as the setting", "one column per varied setting: arms.<arm>.n (patients), ratio (text a:b), "
+        "<setting>": ("as the setting", "one column per varied setting: patients (total), arms.<arm>.n (patients), ratio (text a:b), "
                       "follow_up_months (month), assessment.every_days (day)"),
         "seed": ("", "the point's seed: SeedSequence([seed, point, 1]) -> [0, 2**63); replicate r uses "
                  "replicate_seed(point seed, r)"),
@@ -82,7 +83,10 @@ def _numbers(text: str, flag: str, name: str, whole: bool) -> tuple[float, ...]:
             raise ValueError(f"{flag}: {name}: expected at most {MAX_POINTS} values (got {count})")
         values = [lo + k * step for k in range(count)]
         return tuple(int(round(v)) if whole else round(v, 12) for v in values)
-    return tuple(num(p) for p in text.split(","))
+    items = text.split(",")
+    if len(items) > MAX_POINTS:
+        raise ValueError(f"{flag}: {name}: expected at most {MAX_POINTS} values (got {len(items)})")
+    return tuple(num(p) for p in items)
 
 
 def parse_vary(text: str, scenario: TrialScenario, flag: str = "--vary") -> Vary:
@@ -91,6 +95,8 @@ def parse_vary(text: str, scenario: TrialScenario, flag: str = "--vary") -> Vary
     name, values = name.strip(), values.strip()
     if not sep or not values:
         raise ValueError(f"{flag}: expected NAME=VALUES with NAME one of {', '.join(SETTINGS)} (got {text[:80]!r})")
+    if name == "patients":
+        return Vary(name, _numbers(values, flag, name, whole=True))
     m = re.fullmatch(r"arms\.(\w+)\.n", name)
     if m:
         if m.group(1) not in scenario.arms:
@@ -101,12 +107,9 @@ def parse_vary(text: str, scenario: TrialScenario, flag: str = "--vary") -> Vary
         out = []
         for item in values.split(","):
             parts = item.strip().split(":")
-            try:
-                r = [float(p) for p in parts]
-            except ValueError:
-                r = []
-            if len(r) != len(scenario.arms) or not all(math.isfinite(x) and x > 0 for x in r):
-                raise ValueError(f"{flag}: ratio: expected {len(scenario.arms)} numbers > 0 joined by ':' per "
+            r = [int(p) for p in parts if p.strip().isdigit() and len(p.strip()) <= 6]
+            if len(r) != len(parts) or len(r) != len(scenario.arms) or min(r) <= 0:
+                raise ValueError(f"{flag}: ratio: expected {len(scenario.arms)} whole numbers > 0 joined by ':' per "
                                  f"ratio, one per arm ({', '.join(scenario.arms)}), e.g. 2:1,1:1 (got {item.strip()[:40]!r})")
             out.append(item.strip())
         return Vary(name, tuple(out))
@@ -117,25 +120,24 @@ def parse_vary(text: str, scenario: TrialScenario, flag: str = "--vary") -> Vary
     raise ValueError(f"{flag}: {name[:60]!r}: expected one of {', '.join(SETTINGS)}")
 
 
-def _ratio_sizes(total: int, ratio: str, arms: list[str]) -> dict[str, int]:
-    r = [float(x) for x in ratio.split(":")]
-    exact = [total * x / sum(r) for x in r]
-    sizes = [max(1, int(e)) for e in exact]
-    for k in sorted(range(len(r)), key=lambda k: exact[k] - int(exact[k]), reverse=True):
-        if sum(sizes) >= total:
-            break
-        sizes[k] += 1
-    return dict(zip(arms, sizes))
-
-
 def apply_point(scenario: TrialScenario, settings: dict[str, Any], flag: str = "--vary") -> TrialScenario:
     """The scenario with a design point's settings; ``ValueError`` (one line) if the result is not valid."""
     data = scenario.model_dump(exclude_none=True)
     for name, value in settings.items():
-        if name.startswith("arms."):
+        if name == "patients":
+            try:
+                sizes = scenario.arm_sizes(int(value))
+            except ValueError as err:
+                raise ValueError(f"{flag}: {err}") from None
+            for arm, n in sizes.items():
+                data["arms"][arm]["n"] = n
+        elif name.startswith("arms."):
             data["arms"][name.split(".")[1]]["n"] = int(value)
-        elif name == "ratio":
-            for arm, n in _ratio_sizes(scenario.n_patients, value, list(scenario.arms)).items():
+        elif name == "ratio":  # the scenario's total split by the ratio (largest remainder, as --patients)
+            weights = dict(zip(scenario.arms, map(int, value.split(":"))))
+            split = scenario.model_copy(update={"arms": {a: spec.model_copy(update={"n": weights[a]})
+                                                         for a, spec in scenario.arms.items()}})
+            for arm, n in split.arm_sizes(scenario.n_patients).items():
                 data["arms"][arm]["n"] = n
         elif name == "follow_up_months":
             data.setdefault("survival", {})["follow_up_months"] = float(value)

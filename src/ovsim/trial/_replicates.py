@@ -122,7 +122,7 @@ def run_replicates(
     members = replicate_members(sc, int(replicates), assurance)
     scenarios = [sc if m == sc.calibration_member else sc.model_copy(update={"calibration_member": m}) for m in members]
     seeds = [replicate_seed(base, r) for r in range(int(replicates))]
-    per = max(1, int(batch_patients) // max(1, sc.arm_sizes(patients)[next(iter(sc.arms))]))
+    per = max(1, int(batch_patients) // max(sc.arm_sizes(patients).values()))  # replicates simulated together
     started = time.perf_counter()
     docs: list[dict[str, Any]] = []
     n_sim = 0
