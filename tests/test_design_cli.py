@@ -95,6 +95,8 @@ def test_vary_parsing_and_points():
     one = apply_point(sc, {"ratio": "1:1", "follow_up_months": 24.0})
     assert one.n_patients == sc.n_patients and one.arms["tvec"].n == 218 and one.survival.follow_up_months == 24.0
     assert one.success == sc.success
+    assert apply_point(sc, {"patients": 60}).arm_sizes() == sc.arm_sizes(60)  # as --patients splits them
+    assert apply_point(sc, {"ratio": "3:1"}).arm_sizes() == {"tvec": 327, "gmcsf": 109}
 
 
 @pytest.mark.parametrize("vary, where", [

@@ -88,6 +88,8 @@ def plot_power(power: pd.DataFrame, varied: list[str], rule: str = ""):
         n = int(power["n_replicates"].max()) if len(power) else 0
         ax.set_title(f"{n} replicates per point; band: exact 95% interval (Monte Carlo)", fontsize="small")
         if rule:
-            fig.suptitle(f"success: {rule}", fontsize="small", usetex=False)
+            import textwrap
+
+            fig.suptitle("\n".join(textwrap.wrap(f"success: {rule}", 90)), fontsize="small", usetex=False)
         ax.legend(fontsize="small", frameon=False)
     return fig
