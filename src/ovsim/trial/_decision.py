@@ -122,12 +122,12 @@ def parse_rule(texts: str | list[str], flag: str = "--success") -> list[Conditio
     return out
 
 
-def check_rule(rule: list[Condition], arms: list[str], adverse_event_arms: list[str] = (), field: str = "success"
-               ) -> None:
+def check_rule(rule: list[Condition], arms: Mapping[str, Any], adverse_events: bool, field: str = "success") -> None:
     """``ValueError`` (``success[k].endpoint: ...``, one line) if a condition names no endpoint of a trial with
-    these arms (adverse events tabulated on ``adverse_event_arms``: those given T-VEC), listing the closest valid
-    paths."""
-    valid = endpoint_skeleton(tuple(arms), tuple(adverse_event_arms))
+    these arms (a scenario's ``{arm: ArmSpec}``; with ``adverse_events``, tabulated on the arms given T-VEC),
+    listing the closest valid paths."""
+    ae_arms = [a for a, spec in arms.items() if "tvec" in spec.regimen] if adverse_events else []
+    valid = endpoint_skeleton(tuple(arms), tuple(ae_arms))
     for k, cond in enumerate(rule):
         if cond.endpoint not in valid:
             close = difflib.get_close_matches(cond.endpoint, sorted(valid), n=3, cutoff=0.6)

@@ -116,8 +116,7 @@ def run_replicates(
         raise ValueError(f"seed: expected an integer >= 0 (got {base})")
     rule = sc.success if rule is None else rule
     if rule is not None:
-        tvec = [a for a, spec in sc.arms.items() if "tvec" in spec.regimen] if sc.adverse_events else []
-        check_rule(rule, list(sc.arms), tvec, field="--success")
+        check_rule(rule, sc.arms, sc.adverse_events, field="--success")
     sc.arm_sizes(patients)  # a bad --patients fails before any work
     members = replicate_members(sc, int(replicates), assurance)
     scenarios = [sc if m == sc.calibration_member else sc.model_copy(update={"calibration_member": m}) for m in members]

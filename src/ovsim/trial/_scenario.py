@@ -132,8 +132,7 @@ class TrialScenario(_Strict):
     @model_validator(mode="after")
     def _success(self) -> "TrialScenario":
         if self.success is not None:
-            tvec = [a for a, spec in self.arms.items() if "tvec" in spec.regimen] if self.adverse_events else []
-            check_rule(self.success, list(self.arms), tvec)
+            check_rule(self.success, self.arms, self.adverse_events)
         return self
 
     @model_validator(mode="after")
