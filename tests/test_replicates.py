@@ -123,3 +123,14 @@ def test_assurance_cycles_calibration_members_and_needs_the_calibrated_populatio
     ref.write_text("name: r\npopulation: reference\narms: {a: {n: 2, regimen: {}}}\n")
     with pytest.raises(ValueError, match="--assurance: expected a scenario with population: optim_calibrated"):
         run_replicates(load_scenario(ref), 2, assurance=True)
+
+
+def test_assurance_replicate_is_the_trial_of_its_member():
+    sc = load_scenario()
+    res = run_replicates(sc, 2, seed=SEED, patients=6, assurance=True)
+    assert res.members == [0, 1] and list(res.table["calibration_member"]) == [0, 1]
+    member = sc.model_copy(update={"calibration_member": 1})
+    single = run_trial(member, seed=replicate_seed(SEED, 1), patients=6)
+    doc = {k: v for k, v in single.endpoints.items() if k not in ("provenance", "roles")}
+    assert _same(flat_values(doc), flat_values(res.endpoints[1])) == []
+    assert res.success["assurance"] and res.success["calibration_members"] == [0, 1]

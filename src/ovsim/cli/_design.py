@@ -14,9 +14,9 @@ from ._cohort import check_ovsim_out
 def design(
     scenario: Path = typer.Argument(None, help="Scenario YAML (default: the shipped OPTiM reference)."),
     vary: list[str] = typer.Option(..., "--vary", show_default=False,
-                                   help="A setting and its values: arms.<arm>.n=100:600:50, ratio=2:1,1:1, "
-                                   "follow_up_months=24,60 or assessment.every_days=28,56 (repeat: a grid)."),
-    replicates: int = typer.Option(20, "--replicates", min=1, max=100_000, help="Replicated trials per point."),
+                                   help="A setting and its values: patients=60:240:60, arms.<arm>.n=100:600:50, "
+                                   "ratio=2:1,1:1, follow_up_months=24,60 or assessment.every_days=28,56 (repeat: a grid)."),
+    replicates: int = typer.Option(20, "--replicates", min=1, max=10_000, help="Replicated trials per point."),
     out: str = typer.Option(..., "--out", "-o", show_default=False,
                             help="Output folder (ovsim's: a rerun replaces it whole)."),
     success: list[str] = typer.Option(None, "--success", show_default=False,

@@ -24,7 +24,7 @@ def trial(
     chunk_size: int = typer.Option(128, min=1, help="Patients per compiled batch."),
     resume: bool = typer.Option(False, "--resume", help="Continue a killed run into OUT from its checkpoint "
                                 "(finished arms and chunks are not simulated again; the same inputs only)."),
-    replicates: int = typer.Option(None, "--replicates", min=1, max=1_000_000, show_default=False,
+    replicates: int = typer.Option(None, "--replicates", min=1, max=10_000, show_default=False,
                                    help="Run N replicated trials (seeds derived from --seed) and write the endpoints' "
                                    "distribution and the probability of success (docs/design.md)."),
     assurance: bool = typer.Option(False, "--assurance", help="With --replicates: replicate r uses calibration "

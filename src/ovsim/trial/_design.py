@@ -38,8 +38,8 @@ COLUMN_DOCS: dict[str, dict[str, tuple[str, str]]] = {
     "power.csv": {
         "point": ("1", "design point number (0, 1, ...)"),
         "settings": ("", "the point's settings, 'name=value; ...' (as given to --vary)"),
-        "<setting>": ("as the setting", "one column per varied setting: patients (total), arms.<arm>.n (patients), ratio (text a:b), "
-                      "follow_up_months (month), assessment.every_days (day)"),
+        "<setting>": ("as the setting", "one column per varied setting: patients (total), arms.<arm>.n (patients), "
+                      "ratio (text a:b), follow_up_months (month), assessment.every_days (day)"),
         "seed": ("", "the point's seed: SeedSequence([seed, point, 1]) -> [0, 2**63); replicate r uses "
                  "replicate_seed(point seed, r)"),
         "n_patients": ("1", "patients in the trial at this point (all arms)"),
@@ -110,7 +110,8 @@ def parse_vary(text: str, scenario: TrialScenario, flag: str = "--vary") -> Vary
             r = [int(p) for p in parts if p.strip().isdigit() and len(p.strip()) <= 6]
             if len(r) != len(parts) or len(r) != len(scenario.arms) or min(r) <= 0:
                 raise ValueError(f"{flag}: ratio: expected {len(scenario.arms)} whole numbers > 0 joined by ':' per "
-                                 f"ratio, one per arm ({', '.join(scenario.arms)}), e.g. 2:1,1:1 (got {item.strip()[:40]!r})")
+                                 f"ratio, one per arm ({', '.join(scenario.arms)}), e.g. 2:1,1:1 "
+                                 f"(got {item.strip()[:40]!r})")
             out.append(item.strip())
         return Vary(name, tuple(out))
     if name in ("follow_up_months", "survival.follow_up_months"):

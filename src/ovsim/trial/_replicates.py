@@ -109,7 +109,8 @@ def run_replicates(
     """Run ``replicates`` trials of ``scenario`` (default: the OPTiM reference) with seeds derived from ``seed``
     (default: the scenario's); ``rule`` (default: the scenario's ``success``) gives the probability of success."""
     sc = scenario or load_scenario()
-    if isinstance(replicates, bool) or not isinstance(replicates, (int, np.integer)) or not 1 <= replicates <= MAX_REPLICATES:
+    whole = isinstance(replicates, (int, np.integer)) and not isinstance(replicates, bool)
+    if not whole or not 1 <= replicates <= MAX_REPLICATES:
         raise ValueError(f"replicates: expected a whole number from 1 to {MAX_REPLICATES:,} (got {replicates!r})")
     base = sc.seed if seed is None else int(seed)
     if base < 0:
