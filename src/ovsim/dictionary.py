@@ -30,6 +30,7 @@ SOURCES: tuple[str, ...] = (
     "ovsim.calibrate._columns",    # ovsim calibrate: outcomes.parquet, validation.csv
     "ovsim.cli._plan",             # ovsim plan --format csv
     "ovsim.datasets._columns",     # ovsim trial: nonmem.csv, nonmem_ids.csv
+    "ovsim.trial._columns_runs",   # ovsim trial --replicates, ovsim design
     # Add here every new module that declares COLUMN_DOCS (replicates.parquet, power.csv, nonmem.csv,
     # CDISC datasets, ...): tests/test_dictionary.py checks each written table against this dictionary.
 )

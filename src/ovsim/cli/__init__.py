@@ -1,4 +1,4 @@
-"""Command-line interface: ``ovsim trial``, ``calibrate``, ``simulate``, ``plan``, ``population``, ``cohort``,
+"""Command-line interface: ``ovsim trial``, ``design``, ``calibrate``, ``simulate``, ``plan``, ``population``, ``cohort``,
 ``model``, ``handling``, ``supply``.
 
 Each command lives in its own module and registers itself on :data:`app`. Errors the user
@@ -14,7 +14,7 @@ import sys
 
 from ._app import app, check_out_path, fail, run, safe_text, strip_control, warn
 
-from . import _calibrate, _cohort, _dictionary, _handling, _model, _plan, _simulate, _supply, _trial  # noqa: E402,F401  (register commands)
+from . import _calibrate, _cohort, _design, _dictionary, _handling, _model, _plan, _simulate, _supply, _trial  # noqa: E402,F401  (register commands)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -29,6 +29,15 @@ def trial(
     set_: list[str] = typer.Option(None, "--set", help="Model parameter for every arm: NAME=VALUE, "
                                    "NAME=lognormal:MEDIAN:CV (also normal:MEAN:SD, uniform:LOW:HIGH; drawn per "
                                    "patient), or arms.ARM.NAME=VALUE for one arm; repeatable (docs/parameters.md)."),
+    replicates: int = typer.Option(None, "--replicates", min=1, max=10_000, show_default=False,
+                                   help="Run N replicated trials (seeds derived from --seed) and write the endpoints' "
+                                   "distribution and the probability of success (docs/design.md)."),
+    assurance: bool = typer.Option(False, "--assurance", help="With --replicates: replicate r uses calibration "
+                                   "member r mod M (population optim_calibrated only)."),
+    success: list[str] = typer.Option(None, "--success", show_default=False,
+                                      help="With --replicates: decision rule, e.g. "
+                                      "'comparisons.hazard_ratio_os.ci95.1<1' (repeat, or join with 'and'; default: "
+                                      "the scenario's success: field)."),
 ) -> None:
     """Run a virtual trial: simulate every arm, assess response, estimate survival, write endpoints and report."""
     from ..io._results import CHECKPOINT_DIR, atomic_output_dir
@@ -42,6 +51,12 @@ def trial(
         fail(str(err))
     sc = _with_sets(sc, set_)
     folder = out if out is not None else str(reference_output_dir(sc))
+    if replicates is not None or assurance or success:
+        from ._replicates_out import run_replicates_command
+
+        return run_replicates_command(sc, path or check_ovsim_out(folder, inputs), folder, replicates=replicates,
+                                      assurance=assurance, success=success, seed=seed, patients=patients,
+                                      workers=workers, chunk_size=chunk_size, resume=resume)
     path = path or check_ovsim_out(folder, inputs)
     try:
         # the arms' simulation is checkpointed in the temporary folder, which replaces OUT at the end

@@ -8,9 +8,13 @@ a "calibration target" or a "prediction" (``endpoints.json -> roles``, :func:`en
 :func:`prediction_table` gives the predictions' intervals over many runs (:func:`prediction_runs`).
 """
 
+from ._decision import Condition, meets, parse_rule, rule_text
+from ._design import Vary, apply_point, design_points, parse_vary, run_design
 from ._endpoints import BOR_CATEGORIES, LANDMARK_MONTHS, STAGE_GROUPS, arm_endpoints, trial_endpoints
 from ._prediction_runs import PREDICTION_SEED_BASE, RESERVED_SEEDS, ensemble_members, prediction_runs, prediction_seeds
 from ._predictions import endpoint_value, prediction_table, predictions_markdown
+from ._replicate_stats import probability_of_success
+from ._replicates import ReplicateResult, derived_seed, replicate_seed, run_replicates
 from ._result import TrialResult, published_targets
 from ._run import assess_arms, draw_arms, reference_output_dir, run_trial, simulate_arms
 from ._roles import PREDICTION, TARGET, endpoint_paths, endpoint_roles, scenario_targets, target_paths
@@ -33,6 +37,20 @@ from ._survival_burden import BurdenCourse, burden_course, total_volume_cm3
 from ._survival_spec import SurvivalModel, calibrated_survival_model
 
 __all__ = [
+    "run_replicates",
+    "replicate_seed",
+    "derived_seed",
+    "ReplicateResult",
+    "probability_of_success",
+    "run_design",
+    "parse_vary",
+    "design_points",
+    "apply_point",
+    "Vary",
+    "rule_text",
+    "parse_rule",
+    "meets",
+    "Condition",
     "BOR_CATEGORIES",
     "BurdenCourse",
     "Hazard",

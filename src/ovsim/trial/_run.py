@@ -139,19 +139,8 @@ def run_trial(
         resume = open_checkpoint(Path(checkpoint), manifest, resume)
     results = simulate_arms(sc, populations, workers=workers, chunk_size=chunk_size, solver=solver, progress=progress,
                             checkpoint=None if checkpoint is None else Path(checkpoint), resume=resume)
-    tables = assess_arms(sc, seed, populations, results)
+    endpoints, tables, forecast = analyse_arms(sc, seed, populations, results)
     arms = list(sc.arms)
-    endpoints = trial_endpoints(tables["patients"], tables["lesions"], arms)
-    for arm, regimen in sc.regimens().items():  # a research regimen (not the label) says so; the label adds nothing
-        if not regimen.label_conformant:
-            endpoints["arms"][arm].update(regimen.label_summary())
-    if sc.adverse_events:
-        tables["patients"] = add_adverse_events(seed, tables["patients"], tables["doses"])
-        endpoints["adverse_events"] = adverse_event_table(load_safety_model(), tables["patients"], arms)
-    endpoints["supply"] = supply_endpoints(tables["patients"], tables["doses"], sc.prices, seed=seed)
-    forecast = _supply_forecast(sc, seed, tables["patients"], tables["doses"])
-    if forecast is not None:
-        endpoints["supply"]["forecast"] = {k: v for k, v in forecast.to_dict(sc.prices).items() if k != "weekly"}
     subgroup_comparisons = endpoints.pop("subgroup_comparisons")
     failed = endpoints.pop("failed_patients")
     provenance = trial_provenance(  # deterministic (endpoints.json); the timestamp goes to run.json
@@ -179,6 +168,26 @@ def run_trial(
         patients=tables["patients"], assessments=tables["assessments"], lesions=tables["lesions"],
         measurements=tables["measurements"], doses=tables["doses"], extra=extra, run=run,
     )
+
+
+def analyse_arms(sc: TrialScenario, seed: int, populations: dict[str, Population], results: dict[str, Any]
+                 ) -> tuple[dict[str, Any], dict[str, pd.DataFrame], Any]:
+    """Everything after the simulation: (endpoints with ``subgroup_comparisons`` and ``failed_patients``,
+    the assessed tables, the supply forecast or None); ``run_trial`` and the replicates share it."""
+    tables = assess_arms(sc, seed, populations, results)
+    arms = list(sc.arms)
+    endpoints = trial_endpoints(tables["patients"], tables["lesions"], arms)
+    for arm, regimen in sc.regimens().items():  # a research regimen (not the label) says so; the label adds nothing
+        if not regimen.label_conformant:
+            endpoints["arms"][arm].update(regimen.label_summary())
+    if sc.adverse_events:
+        tables["patients"] = add_adverse_events(seed, tables["patients"], tables["doses"])
+        endpoints["adverse_events"] = adverse_event_table(load_safety_model(), tables["patients"], arms)
+    endpoints["supply"] = supply_endpoints(tables["patients"], tables["doses"], sc.prices, seed=seed)
+    forecast = _supply_forecast(sc, seed, tables["patients"], tables["doses"])
+    if forecast is not None:
+        endpoints["supply"]["forecast"] = {k: v for k, v in forecast.to_dict(sc.prices).items() if k != "weekly"}
+    return endpoints, tables, forecast
 
 
 def assess_arms(sc: TrialScenario, seed: int, populations: dict[str, Population], results: dict[str, Any]

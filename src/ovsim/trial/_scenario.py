@@ -22,6 +22,7 @@ from .._read import (MAX_HORIZON_DAYS, MAX_OUTPUT_POINTS, MAX_PATIENT_ASSESSMENT
                      Flag, InputFileError, Integer, Number, Text, loads_yaml, one_line, read_yaml, shorten)
 from ..population import Override, describe_overrides, parse_overrides
 from ..treatments import Regimen, RegimenError, parse_regimen
+from ._decision import Condition, check_rule
 from ._eligibility import Eligibility
 from ._survival_spec import SurvivalModel, calibrated_survival_model
 
@@ -181,6 +182,15 @@ class TrialScenario(_Strict):
         return {"parameters": describe_overrides(parse_overrides(self.parameters or {})[0]), "arms": arms,
                 "warnings": warnings}
 
+    success: list[Condition] | None = Field(None, min_length=1, max_length=20)
+    """Decision rule of replicated trials (``ovsim.trial._decision``): conditions on endpoints that must all hold."""
+
+    @model_validator(mode="after")
+    def _success(self) -> "TrialScenario":
+        if self.success is not None:
+            check_rule(self.success, self.arms, self.adverse_events)
+        return self
+
     @model_validator(mode="after")
     def _arm_names(self) -> "TrialScenario":
         for arm in self.arms:
@@ -252,9 +262,9 @@ class TrialScenario(_Strict):
                 for k, a in self.arms.items()}
 
     def digest(self) -> str:
-        """SHA-256 of the scenario's canonical JSON (provenance; unset ``parameters`` left out, so a scenario
-        without overrides keeps its digest)."""
-        dump = self.model_dump()
+        """SHA-256 of the scenario's canonical JSON (provenance): unset ``parameters`` left out, so a scenario
+        without overrides keeps its digest, and the decision rule (``success``), which changes no trial, too."""
+        dump = self.model_dump(exclude={"success"})
         if dump.get("parameters") is None:
             dump.pop("parameters", None)
         for arm in dump["arms"].values():
