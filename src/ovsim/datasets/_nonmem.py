@@ -79,9 +79,9 @@ class NonmemDataset:
 
 def drug_targets() -> dict[str, tuple[str, str]]:
     """DRUG -> (state dosed, amount unit) for every registered treatment."""
-    from ..treatments._registry import _REGISTRY
+    from ..treatments import treatment, treatment_names
 
-    return {t.drug: (t.dosing(t.parse(None)).target, t.amount_unit) for t in _REGISTRY.values()}
+    return {t.drug: (t.dosing(t.parse(None)).target, t.amount_unit) for t in map(treatment, treatment_names())}
 
 
 def id_table(patients: pd.DataFrame) -> pd.DataFrame:
@@ -131,7 +131,7 @@ def nonmem_dataset(patients: pd.DataFrame, doses: pd.DataFrame, measurements: pd
     lesions = lesion_index(measurements, doses)
     n_slots = int(lesions.groupby("patient_key")["LESION"].max().max()) if len(lesions) else 0
     nl = model.n_lesion_states
-    targets = drug_targets()
+    targets = {drug: t for drug, t in drug_targets().items() if t[0] in model.states}  # this trial's model's drugs
 
     # doses: CMT on the dataset's layout
     d = doses.merge(lesions.rename(columns={"lesion_id": "LESION_ID"}), on=["patient_key", "LESION_ID"], how="left")
