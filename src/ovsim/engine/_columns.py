@@ -71,9 +71,9 @@ def _units(text: str) -> str:
 def state_docs(level: str) -> dict[str, tuple[str, str]]:
     """``{state: (units, description)}`` of the model's states at ``level`` (lesion or systemic), with every
     registered treatment's parts."""
-    from ..treatments._registry import full_model
+    from ..treatments import builtin_model
 
-    return {s.name: (_units(s.units), s.description) for s in full_model().states.values() if s.level == level}
+    return {s.name: (_units(s.units), s.description) for s in builtin_model().states.values() if s.level == level}
 
 
 def column_docs() -> dict[str, dict[str, tuple[str, str]]]:

@@ -54,10 +54,11 @@ def _units(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def parameter_docs() -> dict[str, tuple[str, str]]:
-    """``{parameter: (units, description)}`` of every model parameter (a population table may carry any)."""
-    from ..treatments import parameter_registry
+    """``{parameter: (units, description)}`` of every parameter of the model with the shipped treatments (a
+    population table may carry any); a treatment registered at run time documents its own."""
+    from ..treatments import builtin_model
 
-    return {name: (_units(p.units), p.description) for name, p in parameter_registry().items()}
+    return {name: (_units(p.units), p.description) for name, p in builtin_model().parameters.items()}
 
 
 def column_docs() -> dict[str, dict[str, tuple[str, str]]]:
