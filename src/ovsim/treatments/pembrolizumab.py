@@ -38,7 +38,7 @@ class PembrolizumabOptions(AntibodyOptions):
 
 
 def _terms(s) -> Terms:
-    ratio = s.weight_kg / REFERENCE_WEIGHT_KG
+    ratio = s.weight_kg / s.pembrolizumab_reference_weight_kg
     cl = s.pembrolizumab_clearance_l_per_day * ratio ** s.pembrolizumab_weight_exponent_clearance
     q = s.pembrolizumab_intercompartmental_clearance_l_per_day * ratio ** s.pembrolizumab_weight_exponent_clearance
     v1 = s.pembrolizumab_central_volume_l * ratio ** s.pembrolizumab_weight_exponent_volume
@@ -80,6 +80,8 @@ MODEL = Mechanism(
                   "intercompartmental clearance at 76.8 kg", _AHAMADI, symbol="Q_pem"),
         Parameter("pembrolizumab_peripheral_volume_l", 4.06, "L", "peripheral volume at 76.8 kg", _AHAMADI,
                   symbol="V_pem2"),
+        Parameter("pembrolizumab_reference_weight_kg", REFERENCE_WEIGHT_KG, "kg",
+                  "reference body weight of the PK parameters", _AHAMADI, symbol="WT_ref"),
         Parameter("pembrolizumab_weight_exponent_clearance", 0.595, "1",
                   "allometric exponent of body weight on CL and Q", _AHAMADI, symbol="a_CL"),
         Parameter("pembrolizumab_weight_exponent_volume", 0.489, "1",
