@@ -131,7 +131,7 @@ def nonmem_dataset(patients: pd.DataFrame, doses: pd.DataFrame, measurements: pd
     lesions = lesion_index(measurements, doses)
     n_slots = int(lesions.groupby("patient_key")["LESION"].max().max()) if len(lesions) else 0
     nl = model.n_lesion_states
-    targets = drug_targets()
+    targets = {drug: v for drug, v in drug_targets().items() if v[0] in model.states}  # the drugs of this model
 
     # doses: CMT on the dataset's layout
     d = doses.merge(lesions.rename(columns={"lesion_id": "LESION_ID"}), on=["patient_key", "LESION_ID"], how="left")

@@ -58,8 +58,8 @@ def _terms(s: Symbols) -> Terms:
         quantities={
             "pd1_signal": unblocked ** 2 * (1 + k2) / (unblocked ** 2 + k2),
             "effector_drive": s.effector_t_cells / (s.effector_t_cells + s.kill_effector_halfsat_cells * dilution),
-            "burden_suppression": 1 / (1 + s.tumour_cells_total / s.exhaustion_burden_cells
-                                       * (1 - s.pd1_exhaustion_share * (1 - s.pd1_signal))),
+            "pd1_exhaustion_factor": 1 - s.pd1_exhaustion_share * (1 - s.pd1_signal),
+            "burden_suppression": 1 / (1 + s.tumour_cells_total / s.exhaustion_burden_cells * s.pd1_exhaustion_factor),
             "pd1_brake": 1 - s.pd1_max_inhibition * pdl1 * s.pd1_signal,
             "liver_tumour_cells": lesion_sum(s.liver_site * s.tumour_cells),
             "liver_t_cell_loss": s.liver_t_cell_loss_rate * s.liver_tumour_cells
@@ -96,9 +96,10 @@ def _terms(s: Symbols) -> Terms:
                           "fraction u = 1 - occupancy, u^2 (1 + K^2) / (u^2 + K^2); exactly 1 without a drug",
             "pd1_brake": "1 - (maximal PD-1 inhibition) x (PD-L1, induced by inflammation) x (PD-1 signal); without "
                          "a checkpoint inhibitor 1 - rho p (the linear brake this replaces, unchanged)",
-            "burden_suppression": "1 / (1 + (N / K_X) (1 - phi (1 - PD-1 signal))): burden-driven dysfunction, "
-                                  "its PD-1-mediated share phi relieved by PD-1 blockade; 1 / (1 + N / K_X) "
-                                  "without a drug",
+            "pd1_exhaustion_factor": "1 - phi (1 - PD-1 signal): the burden-driven dysfunction left when PD-1 "
+                                     "blockade relieves its PD-1-mediated share phi; exactly 1 without a drug",
+            "burden_suppression": "1 / (1 + (N / K_X) x pd1_exhaustion_factor): burden-driven dysfunction; "
+                                  "1 / (1 + N / K_X) without a drug",
             "liver_t_cell_loss": "extra loss of effector T cells (1/day) caused by liver metastases",
             "memory_recall": "recall loop gain memory_fraction x memory_expansion = 0.5 < 1: effectors cannot "
                              "expand without antigen",
