@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 import sympy as sp
 
@@ -182,3 +183,32 @@ def test_treg_depletion_is_off_by_default_and_raises_killing_when_on():
     off = simulate_patient(_patient(), regimen, horizon_days=60.0, output_every_days=5.0)
     on = simulate_patient(_patient(ipilimumab_treg_depletion=1.0), regimen, horizon_days=60.0, output_every_days=5.0)
     assert on.lesions.tumour_cells.values[-1].sum() < off.lesions.tumour_cells.values[-1].sum()
+
+
+def test_jax_and_scipy_agree_with_both_checkpoint_inhibitors():
+    p = _patient(pdl1_baseline=0.9)
+    regimen = {"tvec": "label", "pembrolizumab": "keynote006_q3w", "ipilimumab": "label"}
+    a = simulate_patient(p, regimen, horizon_days=120.0, output_every_days=7.0, backend="jax")
+    b = simulate_patient(p, regimen, horizon_days=120.0, output_every_days=7.0, backend="scipy")
+    np.testing.assert_allclose(a.lesions.longest_diameter_cm.values, b.lesions.longest_diameter_cm.values,
+                               rtol=0, atol=1e-3)
+    np.testing.assert_allclose(a.systemic.pembrolizumab_central_mg.values, b.systemic.pembrolizumab_central_mg.values,
+                               rtol=1e-4, atol=1e-6)
+    pd.testing.assert_frame_equal(a.doses.reset_index(drop=True), b.doses.reset_index(drop=True))
+
+
+def test_cli_simulate_tvec_with_pembrolizumab(tmp_path):
+    from typer.testing import CliRunner
+
+    from conftest import EXAMPLES
+    from ovsim.cli import app
+
+    out = tmp_path / "pem"
+    res = CliRunner().invoke(app, ["simulate", str(EXAMPLES / "patient_tvec_pembrolizumab.yaml"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    doses = pd.read_csv(out / "doses.csv")
+    pem = doses[doses.DRUG == "PEMBROLIZUMAB"]
+    assert set(doses.DRUG) == {"TVEC", "PEMBROLIZUMAB"} and len(pem) == 18  # days 0..357 q3w within 365 days
+    assert (pem.AMT == 200).all() and (pem.AMT_UNIT == "mg").all() and np.allclose(pem.RATE, 9600, rtol=1e-6)
+    systemic = pd.read_parquet(out / "systemic.parquet")
+    assert systemic.pembrolizumab_central_mg.max() > 150
