@@ -211,7 +211,7 @@ class ModelDefinition:
         return frozenset(found)
 
     def describe(self) -> str:
-        """A plain-text table of states, parameters, covariates and parts (``ovsim model --describe``)."""
+        """A plain-text table of states, parameters, covariates, hooks and parts (``ovsim model --describe``)."""
         lines = [f"parts: {', '.join(p.name for p in self.parts)}", "", "states:"]
         for s in self.states.values():
             lines.append(f"  {s.name:<24} {s.level:<9} {s.units:<8} {s.description}  [{self.owner[s.name]}]")
@@ -222,6 +222,10 @@ class ModelDefinition:
         lines += ["", "covariates:"]
         for c in self.covariates.values():
             lines.append(f"  {c.name:<24} {c.level:<9} {c.units:<6} {c.description}  [{self.owner[c.name]}]")
+        lines += ["", "hooks:"]
+        for h in self.hooks.values():
+            given = ", ".join(self.hook_providers[h.name]) or f"default {h.default:g}"
+            lines.append(f"  {h.name:<24} {h.combine:<11} {h.description}  [{self.owner[h.name]}; supplied by {given}]")
         return "\n".join(lines)
 
 
