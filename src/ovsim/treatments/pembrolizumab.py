@@ -16,7 +16,6 @@ months; a fixed calendar (no stop on progression).
 
 from __future__ import annotations
 
-import sympy as sp
 
 from ..model import Mechanism, Parameter, State, Terms
 from ._antibody import AntibodyOptions, two_compartment_rates
