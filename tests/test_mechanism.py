@@ -80,13 +80,14 @@ def test_dendritic_cells_and_inflammation_outlast_the_gmcsf_pulse():
 
 def _kill_one_lesion(**values: float) -> float:
     """The per-cell kill rate (1/day) of a one-lesion patient: the model's own ``kill`` expression, quantities
-    expanded, sums over lesions taken over the one lesion, defaults for every name not in ``values``."""
+    expanded (except those given in ``values``, e.g. the hook ``pd1_occupancy``), sums over lesions taken over
+    the one lesion, defaults for every name not in ``values``."""
     model = default_model()
     expr = model.quantities["kill"].expr
     for _ in range(10):
         expr = expr.replace(lambda e: isinstance(e, LesionSum), lambda e: e.args[0])
         subs = {sp.Symbol(q, real=True): model.quantities[q].expr for q in map(str, expr.free_symbols)
-                if q in model.quantities}
+                if q in model.quantities and q not in values}
         if not subs:
             break
         expr = expr.subs(subs)

@@ -166,3 +166,17 @@ def test_unit_strings_become_sbml_unit_definitions():
     assert parse_units("cm^3").elements() == [("metre", 3.0, -2, 1.0)]
     with pytest.raises(ValueError, match="unknown unit"):
         parse_units("furlong/day")
+
+
+def test_checkpoint_infusions_replay_as_input_rate_events():
+    """Pembrolizumab (30-min) and ipilimumab (90-min) infusions with T-VEC: the IV infusions become input-rate
+    events; RoadRunner reproduces the diameters and the antibodies' central amounts (mg)."""
+    patient = generate_population(N_PATIENTS, seed=SEED).patient(1)
+    regimen = parse_regimen({"tvec": "label", "pembrolizumab": "q3w", "ipilimumab": "label"})
+    result, text, diameters, systemic = replay(patient, regimen, ("pembrolizumab_central_mg", "ipilimumab_central_mg"))
+    assert check_sbml(text) == []
+    np.testing.assert_allclose(diameters, result.lesions.longest_diameter_cm.values, rtol=0, atol=TOL_CM)
+    for k, name in enumerate(("pembrolizumab_central_mg", "ipilimumab_central_mg")):
+        np.testing.assert_allclose(systemic[:, k], result.systemic[name].values, rtol=1e-4, atol=1e-6)
+    n_infusions = (result.doses.DRUG != "TVEC").sum()
+    assert n_infusions == 35 + 4  # 200 mg q3w for 24 months, 3 mg/kg q3w x 4

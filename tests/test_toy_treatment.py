@@ -11,7 +11,7 @@ import pytest
 import toy_cytotoxic  # noqa: F401  (registers the treatment "toy")
 from conftest import EVERY, HORIZON, REPO, make_patient
 from ovsim.engine import simulate_patient
-from ovsim.treatments import full_model, treatment_names
+from ovsim.treatments import full_model, model_for, treatment_names
 
 
 def test_the_package_never_mentions_the_toy():
@@ -40,7 +40,7 @@ def test_pk_is_one_compartment_first_order(toy_result):
     np.testing.assert_allclose(a[1:3], 200 * np.exp(-k * t[1:3]), rtol=1e-5)  # solver at rtol 1e-6
     d = toy_result.doses
     assert list(d.TIME) == [0.0, 21.0, 42.0, 63.0] and set(d.DRUG) == {"TOY"} and set(d.AMT_UNIT) == {"mg"}
-    model = full_model()
+    model = model_for(("toy",))  # the model of its regimen (full_model has every registered treatment)
     assert set(d.CMT) == {model.index("toy_central_mg", 4) + 1}  # its own compartment (1-based), 4 lesion slots
 
 

@@ -4,7 +4,7 @@
     python tools/model_doc.py --check    # exit 1 (one line naming the stale block) if docs/model.md is out of date
 
 A generated block sits between the lines ``<!-- generated:NAME -->`` and ``<!-- end generated:NAME -->`` (NAME: states,
-equations, parameters, covariates; see ``ovsim.model._docs.model_markdown``); everything outside the
+equations, parameters, covariates, hooks; see ``ovsim.model._docs.model_markdown``); everything outside the
 markers is hand-written prose and is left as it is.
 """
 

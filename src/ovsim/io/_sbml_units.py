@@ -20,7 +20,7 @@ from ..model import LesionSum
 
 BASE: dict[str, tuple[str, int, float]] = {
     **{n: ("item", 0, 1.0) for n in ("cells", "cell", "PFU", "cell-eq", "DC", "item")},
-    "ng": ("gram", -9, 1.0), "ug": ("gram", -6, 1.0), "mg": ("gram", -3, 1.0), "g": ("gram", 0, 1.0),
+    "ng": ("gram", -9, 1.0), "ug": ("gram", -6, 1.0), "mg": ("gram", -3, 1.0), "g": ("gram", 0, 1.0), "kg": ("gram", 3, 1.0),
     "day": ("second", 0, 86400.0), "h": ("second", 0, 3600.0), "min": ("second", 0, 60.0), "s": ("second", 0, 1.0),
     "mm": ("metre", -3, 1.0), "cm": ("metre", -2, 1.0), "m": ("metre", 0, 1.0),
     "mL": ("litre", -3, 1.0), "L": ("litre", 0, 1.0),

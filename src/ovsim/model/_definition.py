@@ -16,7 +16,7 @@ from typing import Mapping, Sequence
 import sympy as sp
 
 from .mechanisms import MECHANISMS
-from ._spec import Covariate, LesionSum, Mechanism, Parameter, State, Symbols, Terms
+from ._spec import Covariate, Hook, LesionSum, Mechanism, Parameter, State, Symbols, Terms, combine_hook
 
 RESERVED = frozenset({"t", "y", "args", "P", "Q", "rate", "n", "x", "xp", "math", "dy", "j", "J", "sp"})
 """Names the generated code uses itself; no state, parameter or quantity may take them."""
@@ -59,6 +59,7 @@ class ModelDefinition:
         params: dict[str, Parameter] = {}
         covs: dict[str, Covariate] = {}
         terms: dict[str, Terms] = {}
+        hooks: dict[str, tuple[Hook, str]] = {}
         for part in self.parts:
             for s in part.states:
                 claim(s.name, part.name)
@@ -67,8 +68,13 @@ class ModelDefinition:
                 claim(p.name, part.name)
                 params[p.name] = p
             for c in part.covariates:
+                if covs.get(c.name) == c:
+                    continue  # a covariate declared identically by several parts is shared (body weight)
                 claim(c.name, part.name)
                 covs[c.name] = c
+            for h in part.hooks:
+                claim(h.name, part.name)
+                hooks[h.name] = (h, part.name)
             terms[part.name] = part.terms(Symbols())
             for q in terms[part.name].quantities:
                 claim(q, part.name)
@@ -84,6 +90,20 @@ class ModelDefinition:
         lesion_names |= {c.name for c in covs.values() if c.level == "lesion"}
         raw = {q: (e, part) for part, t in terms.items() for q, e in t.quantities.items()}
         notes = {k: v for t in terms.values() for k, v in t.notes.items()}
+        providers: dict[str, list[tuple[str, sp.Expr]]] = {h: [] for h in hooks}
+        for part, t in terms.items():
+            for h, e in t.provides.items():
+                if h not in hooks:
+                    raise ModelDefinitionError(f"{part}: provides {h!r}, which no mechanism declares as a hook"
+                                               + (f" (hooks: {', '.join(hooks)})" if hooks else ""))
+                providers[h].append((part, sp.sympify(e)))
+        for h, (hook, part) in hooks.items():
+            raw[h] = (combine_hook(hook, [e for _, e in providers[h]]), part)
+            given = ", ".join(p for p, _ in providers[h]) or f"none: default {hook.default:g}"
+            notes.setdefault(h, f"{hook.description} (hook, combined {hook.combine}; supplied by {given})")
+        self.hooks: Mapping[str, Hook] = MappingProxyType({h: v[0] for h, v in hooks.items()})
+        self.hook_providers: Mapping[str, tuple[str, ...]] = MappingProxyType(
+            {h: tuple(p for p, _ in v) for h, v in providers.items()})
         known = set(owner)
         for name, (expr, part) in raw.items():
             unknown = sorted(str(s) for s in expr.free_symbols if str(s) not in known)
@@ -191,7 +211,7 @@ class ModelDefinition:
         return frozenset(found)
 
     def describe(self) -> str:
-        """A plain-text table of states, parameters, covariates and parts (``ovsim model --describe``)."""
+        """A plain-text table of states, parameters, covariates, hooks and parts (``ovsim model --describe``)."""
         lines = [f"parts: {', '.join(p.name for p in self.parts)}", "", "states:"]
         for s in self.states.values():
             lines.append(f"  {s.name:<24} {s.level:<9} {s.units:<8} {s.description}  [{self.owner[s.name]}]")
@@ -202,6 +222,10 @@ class ModelDefinition:
         lines += ["", "covariates:"]
         for c in self.covariates.values():
             lines.append(f"  {c.name:<24} {c.level:<9} {c.units:<6} {c.description}  [{self.owner[c.name]}]")
+        lines += ["", "hooks:"]
+        for h in self.hooks.values():
+            given = ", ".join(self.hook_providers[h.name]) or f"default {h.default:g}"
+            lines.append(f"  {h.name:<24} {h.combine:<11} {h.description}  [{self.owner[h.name]}; supplied by {given}]")
         return "\n".join(lines)
 
 

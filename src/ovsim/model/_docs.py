@@ -1,4 +1,4 @@
-"""The generated parts of docs/model.md: tables of states, parameters and covariates, and the equations.
+"""The generated parts of docs/model.md: tables of states, parameters, covariates and hooks, and the equations.
 
 ``model_markdown(definition)`` renders any :class:`~ovsim.model._definition.ModelDefinition` (the default
 mechanisms, or mechanisms plus the parts of treatments) as markdown blocks keyed by block name. Equations
@@ -21,7 +21,7 @@ from ._spec import LesionSum
 if TYPE_CHECKING:
     from ._definition import ModelDefinition
 
-BLOCKS = ("states", "equations", "parameters", "covariates")
+BLOCKS = ("states", "equations", "parameters", "covariates", "hooks")
 """Names of the blocks :func:`model_markdown` returns, in the order they appear in docs/model.md."""
 
 _GREEK = frozenset(
@@ -191,6 +191,15 @@ def _covariates_block(d: ModelDefinition, names: dict[str, str]) -> str:
     return _table(("covariate", "symbol", "units", "level", "default", "meaning", "mechanism"), rows)
 
 
+def _hooks_block(d: ModelDefinition, names: dict[str, str]) -> str:
+    rows = [
+        (f"`{h.name}`", _math_inline(names[h.name]), h.units, _number(h.default), h.combine, h.description,
+         f"`{d.owner[h.name]}`", ", ".join(f"`{p}`" for p in d.hook_providers[h.name]) or "—")
+        for h in d.hooks.values()
+    ]
+    return _table(("hook", "symbol", "units", "default", "combined", "meaning", "declared by", "supplied by"), rows)
+
+
 def _sum_terms(terms: Iterable[str]) -> str:
     """Join LaTeX terms with + (or - where a term starts with a minus sign), in the given order."""
     out = ""
@@ -254,7 +263,7 @@ def _equations_block(d: ModelDefinition, names: dict[str, str]) -> str:
 
 def model_markdown(definition: ModelDefinition) -> dict[str, str]:
     """Markdown blocks of ``definition`` keyed by name (:data:`BLOCKS`): ``states``, ``equations``,
-    ``parameters`` and ``covariates``. Tables list every name with its units, level, meaning and the
+    ``parameters``, ``covariates`` and ``hooks``. Tables list every name with its units, level, meaning and the
     part (mechanism or treatment) that defines it; equations are LaTeX display math (``$$``)."""
     names = symbol_map(definition)
     return {
@@ -262,4 +271,5 @@ def model_markdown(definition: ModelDefinition) -> dict[str, str]:
         "equations": _equations_block(definition, names),
         "parameters": _parameters_block(definition, names),
         "covariates": _covariates_block(definition, names),
+        "hooks": _hooks_block(definition, names),
     }

@@ -126,6 +126,42 @@ class Terms:
     """{quantity name: (units, description)}"""
     notes: Mapping[str, str] = field(default_factory=dict)
     """{quantity or state name: one line for the docs (source of the form)}"""
+    provides: Mapping[str, sp.Expr] = field(default_factory=dict)
+    """{hook name: expression}: this part's contribution to a :class:`Hook` another part declares (e.g. a
+    checkpoint inhibitor's PD-1 occupancy); contributions of several parts are combined by the hook's rule."""
+
+
+HOOK_COMBINE = ("independent", "sum", "product")
+"""How a hook combines its parts' contributions x_k: ``independent`` 1 - prod(1 - x_k) (occupancies of one
+target by drugs binding independently), ``sum``, ``product``."""
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A quantity a core mechanism uses that other parts (treatments) supply, with a neutral default.
+
+    Without any contribution the quantity is ``default`` (e.g. PD-1 occupancy 0 without a checkpoint
+    inhibitor), so the model without the drug is the model as it was. Contributions (``Terms.provides``)
+    are combined by ``combine`` (:data:`HOOK_COMBINE`). The hook becomes an ordinary quantity of the
+    composed model, so every generated form (array, scalar, SBML) and the docs see it.
+    """
+
+    name: str
+    default: float
+    units: str
+    description: str
+    combine: Literal["independent", "sum", "product"] = "independent"
+
+
+def combine_hook(hook: Hook, contributions: list[sp.Expr]) -> sp.Expr:
+    """The expression of ``hook`` given its parts' contributions (its default when there are none)."""
+    if not contributions:
+        return sp.sympify(hook.default)
+    if hook.combine == "sum":
+        return sp.Add(*contributions)
+    if hook.combine == "product":
+        return sp.Mul(*contributions)
+    return 1 - sp.Mul(*(1 - c for c in contributions))
 
 
 @dataclass(frozen=True)
@@ -143,6 +179,8 @@ class Mechanism:
     states: tuple[State, ...] = ()
     parameters: tuple[Parameter, ...] = ()
     covariates: tuple[Covariate, ...] = ()
+    hooks: tuple[Hook, ...] = ()
+    """Quantities this mechanism uses that other parts may supply (:class:`Hook`)."""
 
 
 def fold_range(value: float, fold: float) -> tuple[float, float]:

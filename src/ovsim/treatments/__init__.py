@@ -1,4 +1,5 @@
-"""Treatments as modules: T-VEC (label policy), subcutaneous GM-CSF, and any registered addition.
+"""Treatments as modules: T-VEC (label policy), subcutaneous GM-CSF, pembrolizumab, ipilimumab, and any
+registered addition.
 
 A treatment declares its model part (PK states, parameters, the terms through which it acts), its regimen
 options, its dosing (by schedule or by a state-dependent policy) and its dose records. Regimens name
@@ -20,6 +21,8 @@ from ._registry import (
     treatment_names,
 )
 from .gmcsf import GMCSF, GmcsfOptions
+from .ipilimumab import IPILIMUMAB, IpilimumabOptions
+from .pembrolizumab import PEMBROLIZUMAB, PembrolizumabOptions
 from .tvec import TVEC, TvecOptions
 
 __all__ = [
@@ -27,6 +30,10 @@ __all__ = [
     "builtin_model",
     "GMCSF",
     "GmcsfOptions",
+    "IPILIMUMAB",
+    "IpilimumabOptions",
+    "PEMBROLIZUMAB",
+    "PembrolizumabOptions",
     "Options",
     "PolicyDosing",
     "Regimen",

@@ -1,6 +1,7 @@
 """Treatments by name, and the model composed for a set of them.
 
-The built-in treatments are T-VEC (``tvec``) and subcutaneous GM-CSF (``gmcsf``); :func:`register`
+The built-in treatments are T-VEC (``tvec``), subcutaneous GM-CSF (``gmcsf``) and the checkpoint inhibitors
+pembrolizumab (``pembrolizumab``) and ipilimumab (``ipilimumab``); :func:`register`
 adds another (a new module with a :class:`Treatment`), after which regimens in patient files, trial
 scenarios and the CLI can name it.
 """
@@ -14,9 +15,11 @@ from typing import Iterable, Mapping
 from ..model import MECHANISMS, ModelDefinition, Parameter
 from ._protocol import Treatment
 from .gmcsf import GMCSF
+from .ipilimumab import IPILIMUMAB
+from .pembrolizumab import PEMBROLIZUMAB
 from .tvec import TVEC
 
-_REGISTRY: dict[str, Treatment] = {t.name: t for t in (TVEC, GMCSF)}
+_REGISTRY: dict[str, Treatment] = {t.name: t for t in (TVEC, GMCSF, PEMBROLIZUMAB, IPILIMUMAB)}
 BUILTIN_TREATMENTS: tuple[str, ...] = tuple(_REGISTRY)
 """Treatments that ship with ovsim (documented in docs/model.md)."""
 

@@ -13,7 +13,15 @@ lesion's inflammatory infiltrate (:mod:`.inflammation`), which killing itself fe
 CXCL9/10). So lesions of one patient can respond discordantly, as they do clinically. Two brakes act on
 killing: dysfunction that grows with the total tumour burden (Huang et al. 2017, Nature 545:60) and the
 PD-1/PD-L1 checkpoint, with PD-L1 induced by inflammation (adaptive resistance: Taube et al. 2012, Sci
-Transl Med 4:127ra37); checkpoint inhibitors act by occupying PD-1 (``pd1_occupancy``, 0 without one).
+Transl Med 4:127ra37). The lesion's inflammation is fed by T-cell killing (interferon-gamma), infection and
+GM-CSF, so effector T cells induce the PD-L1 that brakes them: the adaptive-resistance loop of Kosinsky et
+al. 2018 (J Immunother Cancer 6:17); T-VEC raises PD-L1 in responders' lesions (Ribas et al. 2017, Cell
+170:1109). Checkpoint inhibitors act through the hook ``pd1_occupancy`` (0 without one; several drugs
+combine as 1 - prod(1 - occupancy)). The PD-1 signal is a Hill function (n = 2, as in QSP-IO: Sove et al.
+2020, CPT Pharmacometrics Syst Pharmacol 9:484) of the unblocked PD-1 fraction, normalised to 1 when
+nothing is blocked, so without a drug the brake is exactly the linear one it replaces; the same signal
+scales a share of the burden-driven dysfunction (PD-1 drives exhaustion in QSP-IO), again the identity
+without a drug.
 Liver metastases remove activated T cells body-wide (Yu et al. 2021, Nat Med 27:152). Memory T cells
 outlive the tumour and re-expand into effectors when antigen returns.
 """
@@ -27,7 +35,7 @@ from typing import Mapping
 import sympy as sp
 
 from .._sites import Site
-from .._spec import PROVISIONAL, Covariate, Mechanism, Parameter, State, Symbols, Terms, fold_range, lesion_sum
+from .._spec import PROVISIONAL, Covariate, Hook, Mechanism, Parameter, State, Symbols, Terms, fold_range, lesion_sum
 
 INFILTRATION_BY_SITE: Mapping[Site, float] = MappingProxyType({
     Site.CUTANEOUS: 1.0,
@@ -44,11 +52,15 @@ Tumeh et al. 2017, Cancer Immunol Res 5:417 (reduced CD8 density in liver metast
 def _terms(s: Symbols) -> Terms:
     pdl1 = s.pdl1_baseline + (1 - s.pdl1_baseline) * s.local_inflammation
     dilution = ((sp.Max(s.tumour_cells_total, 0) + 1) / s.effector_reference_burden_cells) ** s.effector_dilution_exponent
+    unblocked = 1 - s.pd1_occupancy
+    k2 = s.pd1_signal_halfsat ** 2
     return Terms(
         quantities={
+            "pd1_signal": unblocked ** 2 * (1 + k2) / (unblocked ** 2 + k2),
             "effector_drive": s.effector_t_cells / (s.effector_t_cells + s.kill_effector_halfsat_cells * dilution),
-            "burden_suppression": 1 / (1 + s.tumour_cells_total / s.exhaustion_burden_cells),
-            "pd1_brake": 1 - s.pd1_max_inhibition * pdl1 * (1 - s.pd1_occupancy),
+            "pd1_exhaustion_factor": 1 - s.pd1_exhaustion_share * (1 - s.pd1_signal),
+            "burden_suppression": 1 / (1 + s.tumour_cells_total / s.exhaustion_burden_cells * s.pd1_exhaustion_factor),
+            "pd1_brake": 1 - s.pd1_max_inhibition * pdl1 * s.pd1_signal,
             "liver_tumour_cells": lesion_sum(s.liver_site * s.tumour_cells),
             "liver_t_cell_loss": s.liver_t_cell_loss_rate * s.liver_tumour_cells
             / (s.liver_tumour_cells + s.liver_loss_halfsat_cells),
@@ -80,7 +92,14 @@ def _terms(s: Symbols) -> Terms:
                                    "sigma_q sets how much one patient's lesions differ)",
             "t_cell_penetration": "share of the lesion within reach of effectors entering from its margin: 1 for "
                                   "small lesions, d_T / d for a lesion of diameter d >> d_T",
-            "pd1_brake": "1 - (maximal PD-1 inhibition) x (PD-L1, induced by inflammation) x (1 - PD-1 occupancy)",
+            "pd1_signal": "PD-1 signal relative to no blockade: Hill function (n = 2, QSP-IO) of the unblocked PD-1 "
+                          "fraction u = 1 - occupancy, u^2 (1 + K^2) / (u^2 + K^2); exactly 1 without a drug",
+            "pd1_brake": "1 - (maximal PD-1 inhibition) x (PD-L1, induced by inflammation) x (PD-1 signal); without "
+                         "a checkpoint inhibitor 1 - rho p (the linear brake this replaces, unchanged)",
+            "pd1_exhaustion_factor": "1 - phi (1 - PD-1 signal): the burden-driven dysfunction left when PD-1 "
+                                     "blockade relieves its PD-1-mediated share phi; exactly 1 without a drug",
+            "burden_suppression": "1 / (1 + (N / K_X) x pd1_exhaustion_factor): burden-driven dysfunction; "
+                                  "1 / (1 + N / K_X) without a drug",
             "liver_t_cell_loss": "extra loss of effector T cells (1/day) caused by liver metastases",
             "memory_recall": "recall loop gain memory_fraction x memory_expansion = 0.5 < 1: effectors cannot "
                              "expand without antigen",
@@ -159,9 +178,16 @@ MECHANISM = Mechanism(
                   "assumed", symbol="rho_PD1"),
         Parameter("pdl1_baseline", 0.2, "1", "PD-L1 expression of an uninflamed lesion relative to its maximum",
                   "assumed; PD-L1 rises where inflammatory infiltrates are (Taube et al. 2012)", symbol="p_0"),
-        Parameter("pd1_occupancy", 0.0, "1", "fraction of PD-1 receptors occupied by a checkpoint inhibitor",
-                  "0 without a checkpoint inhibitor; set by checkpoint-inhibitor treatments", "patient", (0.0, 1.0),
-                  "O_PD1"),
+        Parameter("pd1_signal_halfsat", 0.5, "1",
+                  "unblocked PD-1 fraction at which the PD-1 signal is half its unblocked value (Hill n = 2)",
+                  "Hill function n = 2 of the PD-1/PD-L1 signal as in QSP-IO (Sove et al. 2020, CPT "
+                  "Pharmacometrics Syst Pharmacol 9:484); value assumed (no effect without a checkpoint "
+                  "inhibitor)", symbol="K_PD1"),
+        Parameter("pd1_exhaustion_share", 0.5, "1",
+                  "share of the burden-driven T-cell dysfunction that PD-1 signalling mediates (relieved by PD-1 "
+                  "blockade)",
+                  "PD-1 signal drives exhaustion in QSP-IO (Sove et al. 2020); value assumed (no effect without a "
+                  "checkpoint inhibitor)", symbol="phi_PD1"),
         Parameter("liver_t_cell_loss_rate", 0.1, "1/day",
                   "maximal extra loss of effector T cells caused by liver metastases",
                   "liver metastases siphon activated CD8 T cells body-wide (Yu et al. 2021, Nat Med 27:152, mouse); "
@@ -169,6 +195,9 @@ MECHANISM = Mechanism(
         Parameter("liver_loss_halfsat_cells", 1.0e8, "cells",
                   "liver tumour cells giving half the maximal extra T-cell loss",
                   "assumed (about 1 cm^3 of liver metastasis)", symbol="K_liv"),
+    ),
+    hooks=(
+        Hook("pd1_occupancy", 0.0, "1", "fraction of PD-1 receptors occupied by checkpoint inhibitors"),
     ),
     covariates=(
         Covariate("site_infiltration", "1", "relative effector T-cell infiltration of the lesion's site "
