@@ -41,7 +41,7 @@ from ._subgroups import EU_INDICATION
 TARGET = "calibration target"
 PREDICTION = "prediction"
 ROLES = (TARGET, PREDICTION)
-ROLE_SECTIONS = ("arms", "comparisons", "subgroups", "adverse_events", "supply")
+ROLE_SECTIONS = ("arms", "comparisons", "comparisons_vs_control", "subgroups", "adverse_events", "supply")
 ROLE_DEPTH = {"supply": 2}
 """Sections whose roles are given per family, at this depth (the section name is depth 1)."""
 SUBGROUP_TARGETS = {"eu_indication_subgroup": ("eu_indication", EU_INDICATION)}
