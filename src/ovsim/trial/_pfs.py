@@ -55,7 +55,7 @@ def progression_free_survival(response: np.ndarray, time_day: np.ndarray, assess
     seen = np.asarray(assessed, dtype=bool)
     last_months = np.where(seen.any(axis=1), t[(seen * np.arange(t.size)).argmax(axis=1)], 0.0) / DAYS_PER_MONTH
     end = np.where(died, np.inf, os_m)  # end of follow-up (censoring time) of a patient alive at it
-    pd_seen = pd_months <= end
+    pd_seen = has_pd & (pd_months <= end)
     death_event = died & (os_m <= last_months + every_days / DAYS_PER_MONTH)
     months = np.where(pd_seen, pd_months, np.where(death_event, os_m, np.minimum(last_months, end)))
     event = pd_seen | death_event
