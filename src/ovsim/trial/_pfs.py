@@ -52,12 +52,12 @@ def progression_free_survival(response: np.ndarray, time_day: np.ndarray, assess
     pd_visit = response == int(Response.PD)
     has_pd = pd_visit.any(axis=1)
     pd_months = np.where(has_pd, t[np.argmax(pd_visit, axis=1)], np.inf) / DAYS_PER_MONTH
-    seen = np.asarray(assessed, dtype=bool)
-    last_months = np.where(seen.any(axis=1), t[(seen * np.arange(t.size)).argmax(axis=1)], 0.0) / DAYS_PER_MONTH
     end = np.where(died, np.inf, os_m)  # end of follow-up (censoring time) of a patient alive at it
+    seen = np.asarray(assessed, dtype=bool) & (t[None, :] / DAYS_PER_MONTH <= end[:, None])  # within follow-up
+    last_months = np.where(seen.any(axis=1), t[(seen * np.arange(t.size)).argmax(axis=1)], 0.0) / DAYS_PER_MONTH
     pd_seen = has_pd & (pd_months <= end)
     death_event = died & (os_m <= last_months + every_days / DAYS_PER_MONTH)
-    months = np.where(pd_seen, pd_months, np.where(death_event, os_m, np.minimum(last_months, end)))
+    months = np.where(pd_seen, pd_months, np.where(death_event, os_m, last_months))
     event = pd_seen | death_event
     months = np.where(pd_seen & death_event, np.minimum(pd_months, os_m), months)
     # a patient censored before the first assessment (no follow-up at all) is censored at its follow-up time
