@@ -361,7 +361,7 @@ def shipped_scenario_path(name: str) -> Path | None:
     """The file of the shipped scenario ``name``, or None if none ships under that name."""
     if name not in shipped_scenarios():
         return None
-    return Path(str(resources.files("ovsim.data").joinpath(SCENARIO_DIR, f"{name}.yaml")))
+    return Path(str(resources.files("ovsim.data").joinpath(f"{SCENARIO_DIR}/{name}.yaml")))
 
 
 @functools.cache
