@@ -348,22 +348,6 @@ def _spec(ref: str | None) -> Any:
     return load_population_spec(ref)
 
 
-SCENARIO_DIR = "scenarios"
-
-
-def shipped_scenarios() -> list[str]:
-    """Names of the scenarios shipped in ``ovsim/data/scenarios`` (``ovsim trial NAME``)."""
-    folder = resources.files("ovsim.data").joinpath(SCENARIO_DIR)
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
-
-
-def shipped_scenario_path(name: str) -> Path | None:
-    """The file of the shipped scenario ``name``, or None if none ships under that name."""
-    if name not in shipped_scenarios():
-        return None
-    return Path(str(resources.files("ovsim.data").joinpath(f"{SCENARIO_DIR}/{name}.yaml")))
-
-
 @functools.cache
 def _reference() -> TrialScenario:
     text = resources.files("ovsim.data").joinpath("scenarios/optim.yaml").read_text()
