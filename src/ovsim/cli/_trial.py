@@ -12,7 +12,9 @@ from ._cohort import WORKERS_HELP, check_ovsim_out
 
 @app.command()
 def trial(
-    scenario: Path = typer.Argument(None, help="Scenario YAML (default: the shipped OPTiM reference)."),
+    scenario: Path = typer.Argument(None, help="Scenario YAML, or the name of a shipped scenario (optim, keynote006, "
+                                   "checkmate067_ipilimumab, masterkey265_phase1b, masterkey265_phase3, "
+                                   "tvec_ipilimumab_phase2; default: the shipped OPTiM reference)."),
     out: str = typer.Option(None, "--out", "-o", show_default=False,
                             help="Output folder (default: results/<scenario name>); ovsim's: a rerun replaces it "
                             "whole, and a folder that is neither empty nor an ovsim output is refused."),
@@ -43,6 +45,7 @@ def trial(
     from ..io._results import CHECKPOINT_DIR, atomic_output_dir
     from ..trial import load_scenario, reference_output_dir, run_trial
 
+    scenario = _scenario_file(scenario)
     inputs = {"scenario": scenario}
     path = check_ovsim_out(out, inputs) if out is not None else None  # before any work
     try:
@@ -83,6 +86,22 @@ def trial(
         print(f"resumed: {resumed} simulated chunk(s) taken from the checkpoint")
     wall = result.run["wall_seconds"]
     print(f"wrote {folder}/endpoints.json" + (f" and {folder}/report.html" if report else "") + f" ({wall:.0f} s)")
+
+
+def _scenario_file(scenario: Path | None) -> Path | None:
+    """A scenario file as given, or the shipped scenario of that name (a file of that name wins); a bare name that
+    is neither fails in one line listing the shipped names."""
+    from ..trial import shipped_scenario_path, shipped_scenarios
+
+    if scenario is None or scenario.exists():
+        return scenario
+    shipped = shipped_scenario_path(str(scenario))
+    if shipped is not None:
+        return shipped
+    if len(scenario.parts) == 1 and not scenario.suffix:
+        fail(f"scenario: no file and no shipped scenario named {str(scenario)[:80]!r} (expected a YAML file or one of "
+             f"{', '.join(shipped_scenarios())})")
+    return scenario
 
 
 def _fmt(x: object) -> str:

@@ -12,7 +12,7 @@ from ._overrides import Distribution, Override, apply_overrides, check_name, des
 from ._patient import Lesion, Patient
 from ._pool import WeightedPool, calibrated_pool_path, draw_from_pool, load_calibrated_pool
 from ._population import Population
-from ._spec import STAGES, PopulationSpec, load_population_spec
+from ._spec import SHIPPED_POPULATIONS, STAGES, PopulationSpec, load_population_spec, shipped_population_spec
 
 __all__ = [
     "CONTRAINDICATIONS",
@@ -36,5 +36,7 @@ __all__ = [
     "generate_population",
     "load_calibrated_pool",
     "load_population_spec",
+    "SHIPPED_POPULATIONS",
+    "shipped_population_spec",
     "screen",
 ]

@@ -131,11 +131,19 @@ def load_calibrated_pool() -> WeightedPool:
 
 
 def draw_from_pool(pool: WeightedPool, n: int, seed: int, stage_mix: dict[str, float], arm: str,
-                   start: int = 0, member: int | None = None) -> Population:
+                   start: int = 0, member: int | None = None,
+                   ldh_above_uln_fraction: float | None = None) -> Population:
     """``n`` virtual patients (indices ``start .. start+n-1``) of ``arm`` drawn from ``pool``.
 
     member: the calibration-ensemble member whose weights are used (``None``: the posterior-mean weights);
-    ``ValueError`` ("calibration_member: expected 0..M-1 ...") if the pool has no such member."""
+    ``ValueError`` ("calibration_member: expected 0..M-1 ...") if the pool has no such member.
+
+    ldh_above_uln_fraction: with a share (0-1) of patients with LDH above the upper limit of normal, a patient
+    drawn into stage IVM1c (AJCC 7: elevated LDH makes M1c, so the pool has LDH > ULN in M1c only) is
+    LDH-high with probability share / M1c share (the next uniform of the patient's stage stream, key ``(i,)``)
+    and is then drawn from the pool's M1c patients of that LDH stratum, in proportion to their weights
+    (with replacement, so a small stratum is resampled often). ``None``: the pool's own LDH mix within stage.
+    ``ValueError`` (one line) if the share exceeds the M1c share, or a needed stratum has no weighted patient."""
     pool = pool.member(member)
     if n < 0 or start < 0:
         raise ValueError(f"n, start: expected >= 0 (got {n}, {start})")
@@ -144,17 +152,30 @@ def draw_from_pool(pool: WeightedPool, n: int, seed: int, stage_mix: dict[str, f
     probs = np.array([stage_mix.get(s, 0.0) for s in STAGES], dtype=float)
     if probs.sum() <= 0:
         raise ValueError(f"stage_mix: expected positive shares for some of {', '.join(STAGES)}")
+    probs = probs / probs.sum()
+    p_high = _ldh_high_given_m1c(ldh_above_uln_fraction, float(probs[STAGES.index("IVM1c")]))
     index = np.arange(start, start + n)
-    stages = np.array([
-        STAGES[int(np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(i),)))
-                   .choice(len(STAGES), p=probs / probs.sum()))]
-        for i in index
-    ], dtype=object)
+    stages = np.empty(n, dtype=object)
+    high = np.zeros(n, dtype=bool)
+    for k, i in enumerate(index):
+        rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(i),)))
+        stages[k] = STAGES[int(rng.choice(len(STAGES), p=probs))]
+        if p_high is not None and stages[k] == "IVM1c":
+            high[k] = rng.random() < p_high
     pool_stage = pool.population.patients["stage"].to_numpy(dtype=object)
     missing = sorted(set(stages) - set(pool_stage[pool.weights > 0]))
     if missing:
         raise ValueError(f"pool: no weighted plausible patient of stage {missing[0]}")
-    pick = resample_indexed(pool.weights, int(seed), index, labels=stages, strata=pool_stage)
+    labels, strata = stages, pool_stage
+    if p_high is not None:
+        pool_high = pool.population.patients["ldh_x_uln"].to_numpy(dtype=float) > 1.0
+        strata = np.array([_ldh_label(s, h) for s, h in zip(pool_stage, pool_high)], dtype=object)
+        labels = np.array([_ldh_label(s, h) for s, h in zip(stages, high)], dtype=object)
+        missing = sorted(set(labels) - set(strata[pool.weights > 0]))
+        if missing:
+            raise ValueError(f"pool: no weighted plausible patient in stratum {missing[0]} "
+                             "(ldh_above_uln_fraction needs M1c patients with LDH above and below ULN)")
+    pick = resample_indexed(pool.weights, int(seed), index, labels=labels, strata=strata)
     src = pool.population.patients.iloc[pick].reset_index(drop=True)
     ids = np.array([f"VP{i:07d}" for i in index], dtype=object)
     patients = src.copy()
@@ -169,4 +190,22 @@ def draw_from_pool(pool: WeightedPool, n: int, seed: int, stage_mix: dict[str, f
         rows.append(les)
     lesions = pd.concat(rows, ignore_index=True) if rows else pool.population.lesions.iloc[:0].copy()
     provenance = {**pool.provenance, "drawn_seed": int(seed), "arm": arm}
+    if p_high is not None:
+        provenance["ldh_above_uln_fraction"] = float(ldh_above_uln_fraction)
     return Population.from_tables(patients, lesions, provenance, source="calibrated pool")
+
+
+def _ldh_label(stage: str, high: bool) -> str:
+    return f"{stage}:ldh_{'high' if high else 'normal'}" if stage == "IVM1c" else stage
+
+
+def _ldh_high_given_m1c(share: float | None, m1c: float) -> float | None:
+    """P(LDH > ULN | M1c) for an overall LDH-high ``share`` and an M1c share ``m1c`` (None: no LDH mix)."""
+    if share is None:
+        return None
+    if not (isinstance(share, (int, float)) and 0.0 <= share <= 1.0):
+        raise ValueError(f"ldh_above_uln_fraction: expected a fraction 0-1 (got {share!r})")
+    if share > m1c + 1e-9:
+        raise ValueError(f"ldh_above_uln_fraction: expected at most the IVM1c share of the stage mix ({m1c:.3g}; "
+                         f"elevated LDH makes M1c, AJCC 7) (got {share:g})")
+    return 0.0 if m1c <= 0 else min(1.0, share / m1c)

@@ -170,3 +170,22 @@ def load_population_spec(path: str | Path | None = None) -> PopulationSpec:
 def _reference_spec() -> PopulationSpec:
     text = resources.files("ovsim.data").joinpath("population_optim.yaml").read_text()
     return validated(PopulationSpec, loads_yaml(text, "population_optim.yaml"), "population_optim.yaml")
+
+
+SHIPPED_POPULATIONS = ("optim", "keynote006", "masterkey265")
+"""Population specs shipped as ``ovsim/data/population_<name>.yaml`` (docs/checkpoint_trials.md)."""
+
+
+def shipped_population_spec(name: str) -> PopulationSpec:
+    """The shipped population spec ``name`` (one of ``SHIPPED_POPULATIONS``); ``ValueError`` (one line) otherwise."""
+    if name not in SHIPPED_POPULATIONS:
+        raise ValueError(f"population: expected one of {', '.join(SHIPPED_POPULATIONS)} (got {name!r})")
+    return _shipped_spec(name)
+
+
+@functools.cache
+def _shipped_spec(name: str) -> PopulationSpec:
+    if name == "optim":
+        return _reference_spec()
+    file = f"population_{name}.yaml"
+    return validated(PopulationSpec, loads_yaml(resources.files("ovsim.data").joinpath(file).read_text(), file), file)

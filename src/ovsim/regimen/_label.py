@@ -54,18 +54,27 @@ def load_label() -> LabelFacts:
 
 
 def visit_days(horizon_days: float, label: LabelFacts | None = None, *, first_interval_days: float | None = None,
-               interval_days: float | None = None) -> np.ndarray:
+               interval_days: float | None = None, late_interval_days: float | None = None,
+               late_interval_from_visit: float | None = None) -> np.ndarray:
     """Scheduled visit days within ``[0, horizon_days]``: 0, 21, then every 14 days (days).
 
     ``first_interval_days`` (day 0 to the second visit) and ``interval_days`` (between later visits) replace the
-    label's 21 and 14 days (a research regimen); ``None``: the label's."""
+    label's 21 and 14 days (a research regimen); ``None``: the label's. ``late_interval_days`` from the visit
+    numbered ``late_interval_from_visit`` (1-based) on: after that visit, visits come every ``late_interval_days``
+    (MASTERKEY-265 phase III: 0, 21, 35, 49, 63, then every 21 days)."""
     label = label or load_label()
     if horizon_days < 0:
         raise ValueError(f"horizon_days: expected >= 0 (got {horizon_days})")
     second = label.second_visit_day if first_interval_days is None else float(first_interval_days)
     every = label.interval_days if interval_days is None else float(interval_days)
     later = np.arange(second, horizon_days + 1e-9, every)
-    return np.concatenate([[0.0], later])
+    days = np.concatenate([[0.0], later])
+    if late_interval_days is not None and late_interval_from_visit is not None:
+        k = int(late_interval_from_visit)
+        if k < days.size:
+            days = np.concatenate([days[:k], np.arange(days[k - 1] + float(late_interval_days), horizon_days + 1e-9,
+                                                       float(late_interval_days))])
+    return days
 
 
 def strength_pfu_per_ml(visit_index: Any, xp: Any = np, label: LabelFacts | None = None) -> Any:

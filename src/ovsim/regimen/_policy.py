@@ -23,6 +23,8 @@ RESEARCH_FIELDS: dict[str, tuple[float, float, str]] = {
     "first_interval_days": (1.0, 365.0, "days"),
     "interval_days": (1.0, 365.0, "days"),
     "volume_scale": (0.1, 10.0, ""),
+    "late_interval_days": (1.0, 365.0, "days"),
+    "late_interval_from_visit": (2.0, 1000.0, ""),
 }
 """Research (non-label) settings of the T-VEC policy: {name: (lowest, highest, units)} accepted."""
 
@@ -44,7 +46,10 @@ class LabelPolicy:
     first_concentration_pfu_per_ml (label 1e6 PFU/mL at the first visit), concentration_pfu_per_ml (label 1e8
     PFU/mL later), max_volume_ml_per_visit (label 4 mL), first_interval_days (label 21: day 0 to the second
     visit), interval_days (label 14: between later visits), volume_scale (dimensionless factor on each lesion's
-    band volume; label 1). A policy with any of them different from the label is not the label
+    band volume; label 1), late_interval_days and late_interval_from_visit (from the visit numbered
+    late_interval_from_visit, 1-based, the next visit comes late_interval_days later: MASTERKEY-265 phase III gives
+    visits 1-5 every 14 days after day 21, then every 21 days, late_interval_days 21 from visit 5; label: the
+    interval_days from visit 2 on). A policy with any of them different from the label is not the label
     (:attr:`label_conformant`).
     """
 
@@ -59,6 +64,8 @@ class LabelPolicy:
     first_interval_days: float | None = None
     interval_days: float | None = None
     volume_scale: float | None = None
+    late_interval_days: float | None = None
+    late_interval_from_visit: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("min_months", "extend_months_if_responding", "detection_limit_cm"):
@@ -89,13 +96,29 @@ class LabelPolicy:
                     "max_volume_ml_per_visit": label.max_volume_per_visit_ml,
                     "first_interval_days": label.second_visit_day, "interval_days": label.interval_days,
                     "volume_scale": 1.0}
-        return {k: float(v if getattr(self, k) is None else getattr(self, k)) for k, v in defaults.items()}
+        out = {k: float(v if getattr(self, k) is None else getattr(self, k)) for k, v in defaults.items()}
+        out["late_interval_days"] = float(out["interval_days"] if self.late_interval_days is None
+                                          else self.late_interval_days)
+        out["late_interval_from_visit"] = float(2 if self.late_interval_from_visit is None
+                                                else self.late_interval_from_visit)
+        return out
 
     def not_label(self) -> list[str]:
         """What differs from the Imlygic label, one short line each (``[]``: the label's dosing)."""
         out = []
         label = LabelPolicy().label_values()
-        for name, value in self.label_values().items():
+        mine = self.label_values()
+        for name, value in mine.items():
+            if name == "late_interval_days" and value == mine["interval_days"]:
+                continue  # no change of interval: the same schedule, whatever visit it is said to start at
+            if name == "late_interval_from_visit" and mine["late_interval_days"] == mine["interval_days"]:
+                continue
+            if name == "late_interval_days" and self.late_interval_from_visit is not None:
+                out.append(f"interval {value:g} days from visit {mine['late_interval_from_visit']:g} "
+                           f"(label {label['interval_days']:g})")
+                continue
+            if name == "late_interval_from_visit":
+                continue
             if value != label[name]:
                 units = RESEARCH_FIELDS[name][2]
                 out.append(f"{name} {value:g}{' ' + units if units else ''} (label {label[name]:g})")
@@ -120,7 +143,7 @@ class LabelPolicy:
             "extend_months": float(self.extend_months_if_responding),
             "stop_on_progression": float(self.stop_on_progression),
             "detection_limit_cm": float(self.detection_limit_cm),
-            **{k: v for k, v in self.label_values().items() if k not in ("first_interval_days", "interval_days")},
+            **{k: v for k, v in self.label_values().items() if k not in ("first_interval_days", "interval_days", "late_interval_days", "late_interval_from_visit")},
         }
 
 

@@ -167,6 +167,12 @@ def _forest_rows(endpoints: dict, subgroup_comparisons: dict | None, key: str,
     entry = (endpoints.get("comparisons") or {}).get(key)
     entry = entry if isinstance(entry, dict) else {}
     rows.append(("All" + n_of(endpoints.get("arms")), num(entry.get("value")), *ci_pair(entry)))
+    arms = list((endpoints.get("arms") or {}).keys())
+    for arm, comps in list((endpoints.get("comparisons_vs_control") or {}).items())[1:]:  # 3+ arms: the others
+        e = comps.get(key) if isinstance(comps, dict) else None
+        e = e if isinstance(e, dict) else {}
+        rows.append((f"All: {plot_text(arm_name(arm))} vs {plot_text(arm_name(arms[-1]))}", num(e.get("value")),
+                     *ci_pair(e)))
     groups = ((subgroup_comparisons or {}).get("stage") or {})
     sub_arms = ((endpoints.get("subgroups") or {}).get("stage") or {})
     for stage in list(stages) + [s for s in groups if s not in stages]:
@@ -232,7 +238,9 @@ def plot_forest(endpoints: dict, subgroup_comparisons: dict | None = None, *, pu
     """Forest plot by stage: OS hazard ratio (log scale, line at 1) and durable-response difference.
 
     The difference is drawn in percentage points (endpoint values are proportions), line at 0.
-    Rows: 'All' (from ``endpoints['comparisons']``), then each stage of ``subgroup_comparisons``;
+    Rows: 'All' (from ``endpoints['comparisons']``: the first arm vs the control, the last), in a trial of three or
+    more arms every other arm vs the control over all patients (``comparisons_vs_control``), then each stage of
+    ``subgroup_comparisons`` (first arm vs control);
     missing or non-finite subgroup estimates are marked "not estimable". OPTiM's published hazard
     ratio is overlaid on the 'All' row where ``published`` names the same arms.
     """

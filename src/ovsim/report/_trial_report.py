@@ -46,6 +46,7 @@ from ._trial_tables import (
     number,
     pct,
     published_arms,
+    published_name,
     subgroup_table,
 )
 
@@ -123,10 +124,10 @@ FIGURES = {
                 "light = follow-up; black line = in response.")),
     "km": ("Kaplan\u2013Meier overall survival",
            ("Overall survival with 95% confidence bands, censoring ticks and numbers at risk; medians and the "
-           "hazard ratio (first arm vs last){km_published}.")),
+           "hazard ratio (first arm vs the control, the last){km_published}.")),
     "forest": ("Forest plot by stage",
                ("Hazard ratio for overall survival (log scale) and difference in durable response rate by AJCC "
-               "stage; \u201cAll\u201d is the whole trial. Subgroups too small for an estimate are marked.")),
+               "stage, first arm vs the control (the last); \u201cAll\u201d is the whole trial. Subgroups too small for an estimate are marked.")),
     "lesions": ("Lesion-level response",
                 ("Share of baseline lesions with a \u2265 50% decrease and with complete resolution, by category, "
                 "simulated (95% CI){lesions_published}.")),
@@ -136,7 +137,8 @@ FIGURES = {
 def figure_captions(seed: int, published: dict | None, arms: list[str]) -> list[tuple[str, str, str]]:
     """(kind, title, caption) of each figure, captions filled in for this trial's arms and targets."""
     pub = targets_block(published)
-    km_pub = ", with OPTiM's published values for the arms of the same name" if published_arms(pub, arms) else ""
+    km_pub = (f", with {published_name(published)}'s published values for the arms of the same name"
+              if published_arms(pub, arms) else "")
     lesion_arms = [a for a in arms if isinstance(pub.get(f"lesion_level_{a}_arm"), dict)]
     lesions_pub = (f", beside OPTiM's published values for the {', '.join(map(arm_name, lesion_arms))} "
                    f"arm{'s' if len(lesion_arms) > 1 else ''} (hatched)" if lesion_arms else "")
@@ -201,7 +203,7 @@ def _summary(endpoints: dict, published: dict, arms: list[str]) -> str:
         sim = "; ".join(f"{arm_name(a)} {_rate_text(ep.get(a, {}).get(key))}" for a in arms)
         known = [(a, (pub.get(key) or {}).get(a)) for a in arms]
         optim = ", ".join(f"{arm_name(a)} {pct(p.get('value'))}" for a, p in known if isinstance(p, dict))
-        parts.append(f"{name}: {sim}" + (f" (OPTiM: {optim})." if optim else "."))
+        parts.append(f"{name}: {sim}" + (f" ({published_name(published)}: {optim})." if optim else "."))
     meds = []
     for a in arms:
         m = (ep.get(a) or {}).get("median_overall_survival_months") or {}
@@ -213,8 +215,13 @@ def _summary(endpoints: dict, published: dict, arms: list[str]) -> str:
                  f"{_html_to_text(comparison_cell(hr, 'ratio'))}")
         phr = (pub.get("overall_survival") or {}).get(f"hazard_ratio_{arms[0]}_vs_{arms[-1]}")
         if isinstance(phr, dict):
-            text += f" (OPTiM: {_html_to_text(comparison_cell(phr, 'ratio'))})"
+            text += f" ({published_name(published)}: {_html_to_text(comparison_cell(phr, 'ratio'))})"
     parts.append(text + ".")
+    pfs = [((ep.get(a) or {}).get("median_progression_free_survival_months") or {}) for a in arms]
+    if any(isinstance(m, dict) and m for m in pfs):
+        parts.append("Median progression-free survival: " + " vs ".join(
+            f"{arm_name(a)} {number(m.get('value') if isinstance(m, dict) else None)}" for a, m in zip(arms, pfs))
+            + " months.")
     failed = endpoints.get("failed_patients")
     parts.append(f"Patients whose simulation failed: {failed if failed is not None else DASH}.")
     return esc(" ".join(parts))
@@ -323,11 +330,17 @@ def _render(*, endpoints: dict, patients: pd.DataFrame, assessments: pd.DataFram
     figures = figure_captions(seed, published, arms)
     pub_arms = published_arms(published, arms)
     note = '<p class="note">Simulated values: estimate (95% CI), events/n.'
-    if pub_arms:
+    trial = published_name(published)
+    if pub_arms and trial == "OPTiM":
         note += (" OPTiM: published values (Andtbacka et al. J Clin Oncol 2015; lesion level: Ann Surg Oncol "
                  f"2016; EU indication: EMA EPAR 2015), shown beside the arms named as in OPTiM "
                  f"({esc(', '.join(map(arm_name, pub_arms)))}); {DASH} where "
                  "nothing was published.")
+    elif pub_arms:
+        src = published.get("source") if isinstance(published.get("source"), dict) else {}
+        note += (f" {esc(trial)}: published values ({esc('; '.join(map(str, src.values())))}), shown beside the "
+                 f"arms of the same name ({esc(', '.join(map(arm_name, pub_arms)))}); {DASH} where nothing was "
+                 "published.")
     note += "</p>"
 
     def draw(kind: str) -> Callable[[], Any]:

@@ -24,15 +24,18 @@ ARM_ENDPOINTS = (
     ("median_time_to_response_months", "Median time to response (months)", "months"),
     ("median_time_to_complete_response_months", "Median time to complete response (months)", "months"),
     ("median_overall_survival_months", "Median overall survival (months)", "median_ci"),
+    ("median_progression_free_survival_months", "Median progression-free survival (months)", "median_ci"),
     ("progression_before_response_among_durable_responders",
      "Progression before response, among durable responders", "rate"),
     ("progression_before_response_among_objective_responders",
      "Progression before response, among objective responders", "rate"),
 )
 LANDMARKS = ("12", "24", "36", "48")
+PFS_LANDMARKS = ("6", "12")
 #: (key, label, kind) of the between-arm comparisons; kind: ratio or difference (proportions).
 COMPARISONS = (
     ("hazard_ratio_os", "Hazard ratio, overall survival", "ratio"),
+    ("hazard_ratio_pfs", "Hazard ratio, progression-free survival", "ratio"),
     ("durable_response_difference", "Durable response rate difference (percentage points)", "difference"),
     ("durable_response_odds_ratio", "Durable response odds ratio", "ratio"),
     ("objective_response_relative_risk", "Objective response relative risk", "ratio"),
@@ -88,15 +91,33 @@ def value_cell(entry: Any, kind: str) -> str:
     return number(entry)
 
 
+def published_name(published: dict | None) -> str:
+    """The trial whose published values the report shows (a targets file's ``trial``; OPTiM's file has none)."""
+    name = published.get("trial") if isinstance(published, dict) else None
+    return str(name) if isinstance(name, str) and name else "OPTiM"
+
+
+def _landmark_key(key: str) -> str | None:
+    """The targets-file key of a landmark endpoint (``overall_survival_at_months.12`` ->
+    ``overall_survival_at_12_months``; progression-free: ``progression_free_at_6_months``), else None."""
+    for prefix, name in (("overall_survival_at_months.", "overall_survival"),
+                         ("progression_free_survival_at_months.", "progression_free")):
+        if key.startswith(prefix):
+            return f"{name}_at_{key[len(prefix):]}_months"
+    return None
+
+
 def published_cell(pub: dict, key: str, arm: str) -> str:
-    """OPTiM's published value of endpoint ``key`` for an arm of that name, or a dash."""
+    """The published value of endpoint ``key`` for an arm of that name, or a dash."""
+    landmark = _landmark_key(key)
+    key = landmark or key
     if key == "median_overall_survival_months":
         entry = ((pub.get("overall_survival") or {}).get("median_months") or {}).get(arm)
     else:
         entry = (pub.get(key) or {}).get(arm) if isinstance(pub.get(key), dict) else None
     if not isinstance(entry, dict):
         return DASH
-    if key.endswith("_rate"):
+    if key.endswith("_rate") or landmark:
         return rate_cell(entry)
     text = number(entry.get("value")) + interval(*ci_pair(entry))
     rng = entry.get("range")
@@ -115,12 +136,21 @@ def published_arms(published: dict | None, arms: list[str]) -> list[str]:
             else pub.get(key)
         if isinstance(block, dict):
             named.update(k for k, v in block.items() if isinstance(v, dict))
+    for key, block in pub.items():  # landmark targets (the checkpoint trials': progression_free_at_6_months, ...)
+        if _landmark_key_of_target(key) and isinstance(block, dict):
+            named.update(k for k, v in block.items() if isinstance(v, dict))
     named.update(a for a in arms if isinstance(pub.get(f"lesion_level_{a}_arm"), dict))
     return [a for a in arms if a in named]
 
 
+def _landmark_key_of_target(key: str) -> bool:
+    import re
+
+    return re.fullmatch(r"(progression_free|overall_survival)_at_\d+_months", key) is not None
+
+
 def published_pair(published: dict | None, arms: list[str]) -> bool:
-    """Whether OPTiM's targets can be set beside the between-arm comparisons (first arm vs last)."""
+    """Whether published targets can be set beside the between-arm comparisons (first arm vs last)."""
     return len(arms) >= 2 and published_arms(published, [arms[0], arms[-1]]) == [arms[0], arms[-1]]
 
 
@@ -135,9 +165,10 @@ def endpoints_table(endpoints: dict, published: dict, arms: list[str]) -> str:
     """Per-arm endpoints: simulated value (95% CI), beside OPTiM's published value for arms of OPTiM's names."""
     pub = targets_block(published)
     with_pub = set(published_arms(pub, arms))
+    trial = published_name(published)
     header = ["Endpoint"]
     for arm in arms:
-        header += [f"{arm_name(arm)}: simulated (95% CI)"] + ([f"{arm_name(arm)}: OPTiM"] if arm in with_pub else [])
+        header += [f"{arm_name(arm)}: simulated (95% CI)"] + ([f"{arm_name(arm)}: {trial}"] if arm in with_pub else [])
     ep = endpoints.get("arms") or {}
 
     def cells(arm: str, simulated: str, published_value: str) -> list[str]:
@@ -151,13 +182,15 @@ def endpoints_table(endpoints: dict, published: dict, arms: list[str]) -> str:
             row += cells(arm, value_cell((ep.get(arm) or {}).get(key), kind), published_cell(pub, key, arm))
         rows.append(row)
         paths.append([(a, f"arms.{a}.{key}") for a in arms])
-    for m in LANDMARKS:
-        row = [f"Overall survival at {m} months"]
-        for arm in arms:
-            entry = ((ep.get(arm) or {}).get("overall_survival_at_months") or {}).get(m)
-            row += cells(arm, rate_cell(entry), DASH)
-        rows.append(row)
-        paths.append([(a, f"arms.{a}.overall_survival_at_months.{m}") for a in arms])
+    for block, label, marks in (("overall_survival_at_months", "Overall survival", LANDMARKS),
+                                ("progression_free_survival_at_months", "Progression-free survival", PFS_LANDMARKS)):
+        for m in marks:
+            row = [f"{label} at {m} months"]
+            for arm in arms:
+                entry = ((ep.get(arm) or {}).get(block) or {}).get(m)
+                row += cells(arm, rate_cell(entry), published_cell(pub, f"{block}.{m}", arm))
+            rows.append(row)
+            paths.append([(a, f"arms.{a}.{block}.{m}") for a in arms])
     header, rows = with_role_column(header, rows, roles_of(endpoints), paths)
     return table(header, rows, "endpoints")
 
@@ -187,17 +220,34 @@ def p_text(p: Any) -> str:
     return "&lt; 0.001" if p < 0.001 else f"{p:.3g}"
 
 
+def comparison_sets(endpoints: dict, arms: list[str]) -> list[tuple[str, dict, str]]:
+    """(arm, its comparisons with the control, endpoint-path prefix) for every arm compared with the control (the
+    last arm): ``comparisons_vs_control`` of a trial of three or more arms, else ``comparisons`` (the first arm)."""
+    many = endpoints.get("comparisons_vs_control")
+    if isinstance(many, dict) and many:
+        return [(a, many[a], f"comparisons_vs_control.{a}") for a in arms[:-1] if isinstance(many.get(a), dict)]
+    return [(arms[0], endpoints.get("comparisons") or {}, "comparisons")] if len(arms) >= 2 else \
+        [("", endpoints.get("comparisons") or {}, "comparisons")]
+
+
 def comparisons_table(endpoints: dict, published: dict, arms: list[str]) -> str:
-    """Between-arm comparisons (first arm vs last) with p-value and method; OPTiM's value beside them
-    when both arms carry OPTiM's arm names."""
+    """Between-arm comparisons, every arm against the control (the last arm; one table each) with p-value and
+    method; the published value beside them when both arms carry the published trial's arm names."""
+    return "".join(_comparison_table(endpoints, published, arms, arm, comps, prefix)
+                   for arm, comps, prefix in comparison_sets(endpoints, arms))
+
+
+def _comparison_table(endpoints: dict, published: dict, arms: list[str], first: str, comps: dict,
+                      prefix: str) -> str:
     pub = targets_block(published)
-    comps = endpoints.get("comparisons") or {}
-    first, last = (arms[0], arms[-1]) if len(arms) >= 2 else ("", "")
-    with_pub = published_pair(pub, arms)
+    last = arms[-1] if first else ""
+    with_pub = bool(first) and published_pair(pub, [first, last])
     rows, paths = [], []
     for key, label, kind in COMPARISONS + tuple((k, display(k), "ratio") for k in comps
                                                 if k not in {c[0] for c in COMPARISONS}):
-        paths.append([("", f"comparisons.{key}")])
+        if key == "hazard_ratio_pfs" and key not in comps:
+            continue  # results written before PFS existed
+        paths.append([("", f"{prefix}.{key}")])
         entry = comps.get(key)
         row = [esc(label), comparison_cell(entry, kind),
                p_text(entry.get("p_value")) if isinstance(entry, dict) else DASH,
@@ -210,7 +260,8 @@ def comparisons_table(endpoints: dict, published: dict, arms: list[str]) -> str:
             row.append(comparison_cell(p_entry, kind))
         rows.append(row)
     head = f"Comparison ({arm_name(first)} vs {arm_name(last)})" if first else "Comparison"
-    header, rows = with_role_column([head, "Simulated (95% CI)", "p", "Method"] + (["OPTiM"] if with_pub else []),
+    header, rows = with_role_column([head, "Simulated (95% CI)", "p", "Method"]
+                                    + ([published_name(published)] if with_pub else []),
                                     rows, roles_of(endpoints), paths)
     return table(header, rows, "comparisons")
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from .._read import Flag, Number
+from .._read import Flag, Integer, Number
 
 from ..model import Mechanism, Parameter, Terms
 from ..regimen import RESEARCH_FIELDS, LabelPolicy, load_label, policy_init, policy_step, tvec_dose_records, visit_days
@@ -47,6 +47,10 @@ class TvecOptions(Options):
     first_interval_days: Number | None = Field(None, ge=1, le=365)
     interval_days: Number | None = Field(None, ge=1, le=365)
     volume_scale: Number | None = Field(None, ge=0.1, le=10.0)
+    late_interval_days: Number | None = Field(None, ge=1, le=365)
+    late_interval_from_visit: Integer | None = Field(None, ge=2, le=1000)
+    """With ``late_interval_days``: after the visit of this number (1-based), visits every ``late_interval_days``
+    (MASTERKEY-265 phase III: 21 days from visit 5)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> "TvecOptions":
@@ -85,6 +89,8 @@ class TvecDosing:
 
     def visit_days(self, horizon_days: float) -> np.ndarray:
         days = visit_days(horizon_days, first_interval_days=self.policy.first_interval_days,
+                          late_interval_days=self.policy.late_interval_days,
+                          late_interval_from_visit=self.policy.late_interval_from_visit,
                           interval_days=self.policy.interval_days)
         return days[days < horizon_days]
 

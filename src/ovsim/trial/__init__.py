@@ -19,6 +19,7 @@ from ._result import TrialResult, published_targets
 from ._run import assess_arms, draw_arms, reference_output_dir, run_trial, simulate_arms
 from ._roles import PREDICTION, TARGET, endpoint_paths, endpoint_roles, scenario_targets, target_paths
 from ._scenario import TrialScenario, load_scenario
+from ._shipped import shipped_scenario_path, shipped_scenarios
 from ._stats_binomial import Comparison, Rate, fisher_exact, odds_ratio, rate, rate_difference, rate_of, relative_risk
 from ._stats_survival import (
     CoxFit,
@@ -89,6 +90,8 @@ __all__ = [
     "kaplan_meier",
     "landmark_survival",
     "load_scenario",
+    "shipped_scenario_path",
+    "shipped_scenarios",
     "logrank",
     "odds_ratio",
     "prediction_runs",

@@ -52,6 +52,10 @@ COLUMN_DOCS: dict[str, dict[str, tuple[str, str]]] = {
         "shrinkage_rate_per_day": ("1/day", "Stein-model tumour shrinkage-rate constant KS of the measured burden"),
         "os_months": ("month", "overall survival time from randomisation (death or censoring)"),
         "os_event": ("1", "death observed (false: censored at the end of follow-up)"),
+        "pfs_months": ("month", "progression-free survival from randomisation: first PD by the primary criterion "
+                                "(irRC: confirmed irPD) or death, else censored at the last assessment or the end of "
+                                "follow-up (ovsim.trial._pfs)"),
+        "pfs_event": ("1", "progression or death observed (false: censored)"),
         "treatment_end_day": ("day", "day of the last dose given (NaN: none)"),
         "<drug>_visits": ("1", "dosing days of the drug (tvec_visits, gmcsf_visits)"),
         "ae_<event>_day": ("day", "day of the adverse event's first onset (NaN: none)"),

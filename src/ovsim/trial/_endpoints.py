@@ -4,7 +4,9 @@ Which of them are OPTiM's calibration targets and which are predictions: ``ovsim
 
 Rates use every patient of the arm whose simulation succeeded (intention to treat over the
 evaluable population); failed patients are counted in ``failed_patients``, never imputed.
-Comparisons are the first arm (experimental) against the last (control).
+Comparisons are against the control, the last arm: ``comparisons`` is the first arm against it (OPTiM's
+experimental arm) and, in a trial of three or more arms, ``comparisons_vs_control`` has every other arm
+against it (``{arm: comparisons}``). Progression-free survival (by the primary criterion): ``ovsim.trial._pfs``.
 
 Non-finite results are failures, never data: every function here refuses an evaluable patient whose
 survival time is not a finite number > 0, whose flags are not true/false, or whose time to response
@@ -23,6 +25,7 @@ import pandas as pd
 
 from ..model import DAYS_PER_MONTH
 from ._stats_binomial import Rate, odds_ratio, rate, rate_difference, rate_of, relative_risk
+from ._pfs import pfs_endpoints
 from ._stats_survival import hazard_ratio, kaplan_meier
 from ._subgroups import STAGE_GROUPS, subgroup_labels
 
@@ -83,6 +86,9 @@ def check_evaluable(patients: pd.DataFrame, lesions: pd.DataFrame | None = None,
     if "os_months" not in patients.columns:
         raise ValueError(f"{where}: column 'os_months' is missing")
     _require_times(patients["os_months"], patients, "os_months", where, positive=True)
+    if "pfs_months" in patients.columns:  # tables written before PFS existed have no PFS
+        _require_flags(patients, ("pfs_event",), where)
+        _require_times(patients["pfs_months"], patients, "pfs_months", where, positive=True)
     for flag, col in (("objective_response", "time_to_response_days"),
                       ("complete_response", "time_to_complete_response_days")):
         if col not in patients.columns:
@@ -151,6 +157,7 @@ def arm_endpoints(patients: pd.DataFrame, lesions: pd.DataFrame) -> dict[str, An
     else:
         out["median_overall_survival_months"] = {"value": None, "ci95": [None, None]}
         out["overall_survival_at_months"] = {str(m): {"value": None, "ci95": [None, None]} for m in LANDMARK_MONTHS}
+    out.update(pfs_endpoints(patients))
     durable = patients[patients.durable_response.to_numpy(dtype=bool)]
     out["progression_before_response_among_durable_responders"] = rate_of(
         durable["progression_before_response"].to_numpy(dtype=bool)).to_dict()
@@ -176,7 +183,8 @@ def _rate(p: pd.DataFrame, col: str) -> Rate:
 
 
 def comparisons(exp: pd.DataFrame, ctl: pd.DataFrame) -> dict[str, Any]:
-    """Experimental vs control: OS hazard ratio, durable-response difference / odds ratio, ORR relative risk.
+    """Experimental vs control: OS (and PFS) hazard ratio, durable-response difference / odds ratio, ORR
+    relative risk.
 
     ``ValueError`` if a patient's inputs are not finite (never reported as "not estimable")."""
     check_evaluable(exp, None, "comparisons: experimental arm")
@@ -189,6 +197,8 @@ def comparisons(exp: pd.DataFrame, ctl: pd.DataFrame) -> dict[str, Any]:
         out["hazard_ratio_os"] = hazard_ratio(t, e, g).to_dict()
     except ValueError as err:  # e.g. no deaths, or an empty arm: reported, not hidden
         out["hazard_ratio_os"] = {"value": None, "ci95": [None, None], "p_value": None, "method": f"not estimable: {err}"}
+    if "pfs_months" in exp.columns and "pfs_months" in ctl.columns:
+        out["hazard_ratio_pfs"] = _hazard_ratio(exp, ctl, "pfs_months", "pfs_event")
     if len(exp) and len(ctl):
         dr_e, dr_c = _rate(exp, "durable_response"), _rate(ctl, "durable_response")
         out["durable_response_difference"] = rate_difference(dr_e, dr_c).to_dict()
@@ -196,6 +206,22 @@ def comparisons(exp: pd.DataFrame, ctl: pd.DataFrame) -> dict[str, Any]:
         out["objective_response_relative_risk"] = relative_risk(
             _rate(exp, "objective_response"), _rate(ctl, "objective_response")).to_dict()
     return out
+
+
+def _hazard_ratio(exp: pd.DataFrame, ctl: pd.DataFrame, time: str, event: str) -> dict[str, Any]:
+    try:
+        t = np.concatenate([exp[time].to_numpy(dtype=float), ctl[time].to_numpy(dtype=float)])
+        e = np.concatenate([exp[event].to_numpy(dtype=bool), ctl[event].to_numpy(dtype=bool)])
+        g = np.concatenate([np.ones(len(exp), bool), np.zeros(len(ctl), bool)])
+        return hazard_ratio(t, e, g).to_dict()
+    except ValueError as err:
+        return {"value": None, "ci95": [None, None], "p_value": None, "method": f"not estimable: {err}"}
+
+
+def versus_control(ok: pd.DataFrame, arms: list[str]) -> dict[str, Any]:
+    """``{arm: comparisons}`` of every arm but the control (the last) against it (empty for one arm)."""
+    ctl = ok[ok.arm == arms[-1]]
+    return {arm: comparisons(ok[ok.arm == arm], ctl) for arm in arms[:-1]}
 
 
 def trial_endpoints(patients: pd.DataFrame, lesions: pd.DataFrame, arms: list[str]) -> dict[str, Any]:
@@ -222,6 +248,8 @@ def trial_endpoints(patients: pd.DataFrame, lesions: pd.DataFrame, arms: list[st
         result["arms"][arm] = arm_endpoints(ok[ok.arm == arm], les[les.arm == arm])
     exp, ctl = arms[0], arms[-1]
     result["comparisons"] = comparisons(ok[ok.arm == exp], ok[ok.arm == ctl]) if len(arms) > 1 else {}
+    if len(arms) > 2:
+        result["comparisons_vs_control"] = versus_control(ok, arms)
     if "hsv1_seropositive" in ok.columns:
         _require_flags(ok, ("hsv1_seropositive",), "trial endpoints")
     result["subgroups"], result["subgroup_comparisons"] = {}, {}

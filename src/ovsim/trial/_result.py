@@ -53,18 +53,27 @@ class TrialResult:
         """Arm names, experimental first."""
         return list(self.scenario.arms)
 
+    def published(self) -> dict[str, Any]:
+        """The published values shown beside this trial: its scenario's targets file
+        (``ovsim/data/<name>_targets.yaml``: OPTiM's, KEYNOTE-006's, CheckMate 067's), else OPTiM's (shown
+        beside arms named as in OPTiM only)."""
+        from ._roles import scenario_targets
+
+        return scenario_targets(self.scenario.name) or published_targets()
+
     def summary(self) -> pd.DataFrame:
-        """Main endpoints per arm beside OPTiM's published values (where the arm names match)."""
-        pub = published_targets()["targets"]
+        """Main endpoints per arm beside the published values (where the arm names match), and each arm's
+        hazard ratio against the control (the last arm)."""
+        pub = self.published().get("targets") or {}
         rows = []
 
         def pub_value(key: str, arm: str) -> Any:
-            entry = pub.get(key, {}).get(arm)
-            return None if entry is None else entry.get("value")
+            entry = (pub.get(key) or {}).get(arm)
+            return entry.get("value") if isinstance(entry, dict) else None
 
         for arm in self.arms:
             e = self.endpoints["arms"][arm]
-            os_pub = pub["overall_survival"]["median_months"].get(arm, {})
+            os_pub = ((pub.get("overall_survival") or {}).get("median_months") or {}).get(arm, {})
             for label, key, value in (
                 ("durable response rate", "durable_response_rate", e["durable_response_rate"]),
                 ("objective response rate", "objective_response_rate", e["objective_response_rate"]),
@@ -72,18 +81,29 @@ class TrialResult:
             ):
                 rows.append({"arm": arm, "endpoint": label, "simulated": value["value"], "ci95": value["ci95"],
                              "published": pub_value(key, arm)})
-            ttr = pub["median_time_to_response_months"].get(arm, {})
+            ttr = (pub.get("median_time_to_response_months") or {}).get(arm, {})
             rows.append({"arm": arm, "endpoint": "median time to response (months)",
                          "simulated": e["median_time_to_response_months"], "ci95": None, "published": ttr.get("value")})
             rows.append({"arm": arm, "endpoint": "median overall survival (months)",
                          "simulated": e["median_overall_survival_months"]["value"],
                          "ci95": e["median_overall_survival_months"]["ci95"], "published": os_pub.get("value")})
-        hr = self.endpoints["comparisons"].get("hazard_ratio_os")
-        if hr:
-            first, last = self.arms[0], self.arms[-1]
-            pub_hr = pub["overall_survival"].get(f"hazard_ratio_{first}_vs_{last}") or {}
-            rows.append({"arm": f"{first} vs {last}", "endpoint": "hazard ratio, overall survival",
-                         "simulated": hr["value"], "ci95": hr["ci95"], "published": pub_hr.get("value")})
+            pfs = e.get("median_progression_free_survival_months")
+            if pfs is not None:
+                rows.append({"arm": arm, "endpoint": "median progression-free survival (months)",
+                             "simulated": pfs["value"], "ci95": pfs["ci95"],
+                             "published": pub_value("median_progression_free_survival_months", arm)})
+                six = e["progression_free_survival_at_months"]["6"]
+                rows.append({"arm": arm, "endpoint": "progression-free at 6 months", "simulated": six["value"],
+                             "ci95": six["ci95"], "published": pub_value("progression_free_at_6_months", arm)})
+        last = self.arms[-1]
+        many = self.endpoints.get("comparisons_vs_control")
+        sets = many if many else ({self.arms[0]: self.endpoints["comparisons"]} if len(self.arms) > 1 else {})
+        for first, comps in sets.items():
+            hr = comps.get("hazard_ratio_os")
+            if hr:
+                pub_hr = (pub.get("overall_survival") or {}).get(f"hazard_ratio_{first}_vs_{last}") or {}
+                rows.append({"arm": f"{first} vs {last}", "endpoint": "hazard ratio, overall survival",
+                             "simulated": hr["value"], "ci95": hr["ci95"], "published": pub_hr.get("value")})
         return pd.DataFrame(rows)
 
     def design(self) -> dict[str, Any]:
@@ -152,13 +172,13 @@ class TrialResult:
         return {arm: getattr(spec, "display_name", "") for arm, spec in self.scenario.arms.items()}
 
     def report(self, path: str | Path) -> Path:
-        """The self-contained HTML report: the scenario's arm names, labels and description, and OPTiM's
-        published values beside the arms named as in OPTiM."""
+        """The self-contained HTML report: the scenario's arm names, labels and description, and the published
+        values (:meth:`published`) beside the arms of the same name."""
         from ..report import write_trial_report
 
         return write_trial_report(
             Path(path), endpoints=self.endpoints, patients=self.patients.copy(), assessments=self.assessments,
-            lesions=self.lesions, km=self.km, design=self.design(), published=published_targets(),
+            lesions=self.lesions, km=self.km, design=self.design(), published=self.published(),
             arm_labels=self.arm_labels, description=self.scenario.description or None, arm_names=self.arm_names,
             subgroup_comparisons=self.subgroup_comparisons, calibration=_calibration_table(self.extra.get("calibration")),
             supply_forecast=self.extra.get("supply_forecast"), predictions=self.extra.get("predictions"),
@@ -168,7 +188,7 @@ class TrialResult:
         """One of the report's figures: ``km``, ``waterfall``, ``spider``, ``swimmer``, ``forest``, ``lesions``."""
         from ..report import trial_figure
 
-        return trial_figure(self, kind, published=published_targets()["targets"])
+        return trial_figure(self, kind, published=self.published().get("targets") or {})
 
 
 def _calibration_table(table: pd.DataFrame | None) -> pd.DataFrame | None:

@@ -12,6 +12,9 @@ The mapping is derived from the targets file by naming rules, never from a list 
 - ``targets.<endpoint>.<arm>`` -> ``arms.<arm>.<endpoint>`` (durable, objective, complete response rate,
   median time to response);
 - ``targets.overall_survival.median_months.<arm>`` -> ``arms.<arm>.median_overall_survival_months``;
+- ``targets.progression_free_at_<m>_months.<arm>`` -> ``arms.<arm>.progression_free_survival_at_months.<m>`` and
+  ``targets.overall_survival_at_<m>_months.<arm>`` -> ``arms.<arm>.overall_survival_at_months.<m>`` (the
+  checkpoint trials' landmarks, ``keynote006_targets.yaml``);
 - ``targets.overall_survival.hazard_ratio_<a>_vs_<b>`` -> ``comparisons.hazard_ratio_os`` when ``a``, ``b``
   are the first and last arms;
 - ``targets.lesion_level_<arm>_arm.<category>.<rate>`` -> ``arms.<arm>.lesion_level.<category>.<rate>``;
@@ -41,7 +44,7 @@ from ._subgroups import EU_INDICATION
 TARGET = "calibration target"
 PREDICTION = "prediction"
 ROLES = (TARGET, PREDICTION)
-ROLE_SECTIONS = ("arms", "comparisons", "subgroups", "adverse_events", "supply")
+ROLE_SECTIONS = ("arms", "comparisons", "comparisons_vs_control", "subgroups", "adverse_events", "supply")
 ROLE_DEPTH = {"supply": 2}
 """Sections whose roles are given per family, at this depth (the section name is depth 1)."""
 SUBGROUP_TARGETS = {"eu_indication_subgroup": ("eu_indication", EU_INDICATION)}
@@ -92,6 +95,7 @@ def target_paths(targets_file: Mapping[str, Any] | None, arms: list[str]) -> dic
         if not isinstance(block, Mapping):
             continue
         lesion = re.fullmatch(r"lesion_level_(\w+)_arm", key)
+        landmark = re.fullmatch(r"(progression_free|overall_survival)_at_(\d+)_months", key)
         if key == "overall_survival":
             for sub, entry in block.items():
                 hr = re.fullmatch(r"hazard_ratio_(\w+)_vs_(\w+)", sub)
@@ -99,6 +103,10 @@ def target_paths(targets_file: Mapping[str, Any] | None, arms: list[str]) -> dic
                     out.update({f"arms.{a}.{_OS_NAMES[sub]}": f"targets.{key}.{sub}.{a}" for a in _arm_entries(entry)})
                 elif hr and len(arms) > 1 and hr.groups() == (arms[0], arms[-1]):
                     out["comparisons.hazard_ratio_os"] = f"targets.{key}.{sub}"
+        elif landmark:
+            name = "progression_free_survival" if landmark.group(1) == "progression_free" else "overall_survival"
+            out.update({f"arms.{a}.{name}_at_months.{landmark.group(2)}": f"targets.{key}.{a}"
+                        for a in _arm_entries(block)})
         elif lesion:
             for cat, rates in block.items():
                 for name in (rates if isinstance(rates, Mapping) else {}):

@@ -28,11 +28,12 @@ from .._provenance import run_stamp
 from ..assess import CRITERIA, lesion_outcomes, measure, measurement_normals, response_outcomes
 from ..engine import SolverOptions, simulate_cohort
 from ..model import DAYS_PER_MONTH
-from ..population import Population, apply_overrides, calibrated_pool_path, draw_from_pool, generate_population, load_calibrated_pool, load_population_spec
+from ..population import Population, apply_overrides, calibrated_pool_path, draw_from_pool, generate_population, load_calibrated_pool
 from ..safety import draw_adverse_events, load_safety_model
 from ..supply import courses_from_doses, forecast_supply, supply_endpoints
 from ._adverse import adverse_event_table
 from ._endpoints import km_frames, trial_endpoints
+from ._pfs import progression_free_survival
 from ._provenance import trial_provenance
 from ._result import TrialResult
 from ._roles import endpoint_roles, scenario_targets
@@ -48,10 +49,12 @@ def draw_arms(scenario: TrialScenario, seed: int, patients: int | None = None) -
     """Each arm's virtual patients (randomised: disjoint patient indices; paired: the same patients).
 
     ``population: optim_calibrated`` draws from the shipped calibrated pool with each arm's stage
-    mix; ``reference`` (or a spec path) generates patients from the population specification.
+    mix (with ``population_mix``, that spec's stage mix and LDH-above-ULN share); ``reference`` (a shipped
+    spec name, or a spec path) generates patients from the population specification.
     """
     calibrated = scenario.population == "optim_calibrated"
-    spec = load_population_spec(None if scenario.population in ("reference", "optim_calibrated") else scenario.population)
+    spec = scenario.mix_spec()
+    ldh = spec.covariates.ldh_above_uln_fraction if scenario.population_mix is not None else None
     pool = load_calibrated_pool() if calibrated else None
     sizes = scenario.arm_sizes(patients)
     mixes = list(spec.stage_mix)
@@ -59,7 +62,8 @@ def draw_arms(scenario: TrialScenario, seed: int, patients: int | None = None) -
     def draw(arm: str, n: int, start: int) -> Population:
         mix = arm if arm in spec.stage_mix else mixes[0]
         if pool is not None:
-            return draw_from_pool(pool, n, seed, spec.stage_mix[mix], arm, start=start, member=scenario.calibration_member)
+            return draw_from_pool(pool, n, seed, spec.stage_mix[mix], arm, start=start, member=scenario.calibration_member,
+                                  ldh_above_uln_fraction=ldh)
         return generate_population(n, seed, arm=mix, spec=spec, start=start)
 
     arms = list(scenario.arms)
@@ -290,6 +294,9 @@ def assess_arm(sc: TrialScenario, seed: int, arm: str, pop: Population, res: Any
     patients["baseline_burden_cm2"] = who.baseline_burden
     patients["growth_rate_per_day"], patients["shrinkage_rate_per_day"] = kg, ks
     patients["os_months"], patients["os_event"] = os_obs, os_event
+    # progression-free survival by the primary criterion (irRC: confirmed irPD), death, or censoring (_pfs)
+    patients["pfs_months"], patients["pfs_event"] = progression_free_survival(
+        primary.response, t, np.isfinite(primary.burden), os_obs, os_event, a.every_days)
     patients["treatment_end_day"] = _treatment_end_day(res.doses, p["patient_id"].to_numpy())
     given = res.doses[res.doses["AMT"] > 0] if not res.doses.empty else res.doses
     for drug, rows in given.groupby("DRUG"):  # dosing days per drug: tvec_visits, gmcsf_visits, ...

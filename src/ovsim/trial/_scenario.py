@@ -32,7 +32,8 @@ MAX_ARMS = 20
 """Most arms in one scenario."""
 MAX_PRICE = 1e9
 """Largest price of one vial or GM-CSF cycle (any currency): beyond it a price is a typing error."""
-POPULATION_NAMES = ("reference", "optim_calibrated")
+POPULATION_NAMES = ("reference", "optim_calibrated", "keynote006", "masterkey265")
+"""Populations a scenario may name: the OPTiM spec, the calibrated pool, or a shipped spec (population_<name>.yaml)."""
 MAX_MEMBER = 1_000_000
 """Largest calibration-ensemble member index a scenario may name (the shipped ensemble bounds it further)."""
 
@@ -121,7 +122,13 @@ class TrialScenario(_Strict):
     seed: Integer = Field(0, ge=0, le=2**63 - 1)
     design: Literal["randomised", "paired"] = "randomised"
     population: Text = Field("reference", min_length=1, max_length=4096)
-    """reference (the spec), optim_calibrated (the shipped calibrated pool) or the path of a spec (YAML)."""
+    """reference (the OPTiM spec), optim_calibrated (the shipped calibrated pool), a shipped spec (keynote006,
+    masterkey265: patients generated from it, uncalibrated) or the path of a spec (YAML)."""
+    population_mix: Text | None = Field(None, min_length=1, max_length=4096)
+    """With ``population: optim_calibrated``: a shipped spec name (keynote006, masterkey265) or a spec path whose
+    ``stage_mix`` (per arm, else its first mix) and ``covariates.ldh_above_uln_fraction`` the calibrated pool is
+    drawn with (``ovsim.population.draw_from_pool``): the calibrated biology in another trial's disease
+    population (docs/checkpoint_trials.md). Null (default): OPTiM's stage mix and the pool's LDH within stage."""
     calibration_member: Integer | None = Field(None, ge=0, le=MAX_MEMBER)
     """With ``population: optim_calibrated``: draw with calibration-ensemble member k's weights (``weight_<k>`` of
     the shipped pool); null (default): the posterior-mean weights (``weight``)."""
@@ -207,6 +214,21 @@ class TrialScenario(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _mix(self) -> "TrialScenario":
+        if self.population_mix is not None and self.population != "optim_calibrated":
+            raise ValueError("population_mix: expected null unless population is optim_calibrated "
+                             f"(got {shorten(self.population_mix, 80)} with population {shorten(self.population, 80)})")
+        return self
+
+    def population_spec(self) -> Any:
+        """The population spec the arms are generated from (reference / optim_calibrated: OPTiM's)."""
+        return _spec(None if self.population in ("reference", "optim_calibrated") else self.population)
+
+    def mix_spec(self) -> Any:
+        """The spec whose stage mix (and, for ``population_mix``, LDH share) the calibrated pool is drawn with."""
+        return self.population_spec() if self.population_mix is None else _spec(self.population_mix)
+
+    @model_validator(mode="after")
     def _prices(self) -> "TrialScenario":
         for k, v in (self.prices or {}).items():
             if not (math.isfinite(v) and 0 <= v <= MAX_PRICE):
@@ -265,8 +287,9 @@ class TrialScenario(_Strict):
         """SHA-256 of the scenario's canonical JSON (provenance): unset ``parameters`` left out, so a scenario
         without overrides keeps its digest, and the decision rule (``success``), which changes no trial, too."""
         dump = self.model_dump(exclude={"success"})
-        if dump.get("parameters") is None:
-            dump.pop("parameters", None)
+        for key in ("parameters", "population_mix"):  # unset: left out, so older scenarios keep their digest
+            if dump.get(key) is None:
+                dump.pop(key, None)
         for arm in dump["arms"].values():
             if arm.get("parameters") is None:
                 arm.pop("parameters", None)
@@ -297,15 +320,32 @@ def load_scenario(path: str | Path | None = None) -> TrialScenario:
         scenario.regimens()
     except RegimenError as err:
         raise InputFileError(f"{path}: {err}") from None
-    if scenario.population not in POPULATION_NAMES:
-        from ..population import load_population_spec
-
+    for field, ref in (("population", scenario.population), ("population_mix", scenario.population_mix)):
+        if ref is None or ref in ("reference", "optim_calibrated"):
+            continue
         try:
-            load_population_spec(scenario.population)
+            _spec(ref)
         except ValueError as err:
-            raise InputFileError(f"{path}: population: expected {' or '.join(POPULATION_NAMES)} or a population "
+            raise InputFileError(f"{path}: {field}: expected {' or '.join(POPULATION_NAMES)} or a population "
                                  f"spec file ({one_line(str(err), 300)})") from None
+    if scenario.population_mix is not None:
+        mix = scenario.mix_spec()
+        for arm in scenario.arms:
+            stage_mix = mix.stage_mix.get(arm, next(iter(mix.stage_mix.values())))
+            m1c = stage_mix.get("IVM1c", 0.0) / max(sum(stage_mix.values()), 1e-12)
+            if mix.covariates.ldh_above_uln_fraction > m1c + 1e-9:
+                raise InputFileError(f"{path}: population_mix: expected covariates.ldh_above_uln_fraction <= the "
+                                     f"IVM1c share ({m1c:.3g}) of arm {arm}'s stage mix (elevated LDH makes M1c)")
     return scenario
+
+
+def _spec(ref: str | None) -> Any:
+    """A population spec: OPTiM's (None), a shipped one by name, or a spec file (``ValueError``, one line)."""
+    from ..population import SHIPPED_POPULATIONS, load_population_spec, shipped_population_spec
+
+    if ref in SHIPPED_POPULATIONS:
+        return shipped_population_spec(ref)
+    return load_population_spec(ref)
 
 
 @functools.cache
