@@ -25,6 +25,7 @@ ARM_KEYS = {
     "median_overall_survival_months", "overall_survival_at_months",
     "progression_before_response_among_durable_responders", "lesion_level",
     "progression_before_response_among_objective_responders", "best_overall_response",
+    "median_progression_free_survival_months", "progression_free_survival_at_months",
 }
 
 

@@ -194,7 +194,7 @@ def _synthetic() -> tuple[pd.DataFrame, pd.DataFrame]:
         "durable_response": [True, False], "objective_response": [True, False], "complete_response": [True, False],
         "progression_before_response": [False, False], "os_event": [True, True], "os_months": [10.0, 20.0],
         "time_to_response_days": [50.0, np.nan], "time_to_complete_response_days": [80.0, np.nan],
-        "best_overall_response": ["CR", "PD"],
+        "best_overall_response": ["CR", "PD"], "pfs_months": [12.0, 2.0], "pfs_event": [True, True],
     })
     lesions = pd.DataFrame({"patient_key": ["a:1"], "category": ["injected"], "decrease_ge_50pct": [True],
                             "complete_resolution": [True], "time_to_decrease_50pct_day": [30.0], "new_lesion": [False]})
