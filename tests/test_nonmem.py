@@ -117,3 +117,28 @@ def test_header_documents_compartments(trial, written):
     for s in model.states.values():
         assert f"{s.name} [{s.units}]" in header
     assert "TVEC: AMT in PFU" in header and "GMCSF: AMT in ug" in header
+
+
+def test_cohort_writes_a_nonmem_dataset_of_its_doses_and_true_diameters(tmp_path):
+    """``ovsim cohort`` writes nonmem.csv too: every dose of its parts, and every lesion's true diameter on the
+    grid as an observation (censored below the detection limit), with no burden rows."""
+    from ovsim.cli import run
+
+    out = tmp_path / "cohort"
+    assert run(["cohort", "--out", str(out), "--patients", "4", "--seed", "3", "--horizon-days", "84",
+                "--every-days", "28"]) == 0
+    data, ids = pd.read_csv(out / "nonmem.csv"), pd.read_csv(out / "nonmem_ids.csv")
+    assert all(pd.api.types.is_numeric_dtype(t) for t in data.dtypes) and not data.isna().any().any()
+    doses = pd.concat([pd.read_parquet(p) for p in sorted(out.glob("doses-part-*.parquet"))], ignore_index=True)
+    lesions = pd.concat([pd.read_parquet(p) for p in sorted(out.glob("lesions-part-*.parquet"))], ignore_index=True)
+    key = dict(zip(ids["patient_id"].astype(str), ids["ID"]))
+    got = data[data["EVID"] == 1].sort_values(["ID", "TIME", "AMT"])[["ID", "TIME", "AMT"]].to_numpy()
+    want = (doses.assign(ID=doses["ID"].astype(str).map(key)).sort_values(["ID", "TIME", "AMT"])
+            [["ID", "TIME", "AMT"]].to_numpy(dtype=float))
+    assert len(got) == len(doses) > 0 and np.allclose(got, want)
+    obs = data[data["EVID"] == 0]
+    assert set(obs["DVID"]) == {1} and len(obs) == len(lesions)
+    below = lesions["longest_diameter_cm"] < 0.2
+    assert obs["CENS"].sum() == below.sum()
+    assert np.allclose(np.sort(obs.loc[obs["CENS"] == 0, "DV"]), np.sort(lesions.loc[~below, "longest_diameter_cm"]))
+    assert "nonmem_header" not in data.columns and (out / "nonmem_header.txt").read_text().startswith("# nonmem.csv")

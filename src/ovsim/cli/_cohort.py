@@ -94,6 +94,9 @@ def cohort(
                                   chunk_size=chunk_size, out_dir=folder, progress=workers == 1,
                                   workers=workers, checkpoint=folder / CHECKPOINT_DIR, resume=resume)
             vials = _write_vials(folder, res.status)
+            from ..datasets import COHORT_NONMEM_MAX_PATIENTS, write_cohort_nonmem
+
+            wrote_nonmem = write_cohort_nonmem(folder, pop.patients, parsed.model())
             _add_settings(folder / "cohort.json", parsed, everyone, set_, seed)
     except ValueError as err:
         fail(str(err))
@@ -102,8 +105,10 @@ def cohort(
     resumed = res.provenance.get("n_chunks_resumed", 0)
     if resumed:
         print(f"resumed: {resumed} of {res.provenance.get('n_chunks')} chunks taken from the checkpoint")
-    print(f"wrote lesions-part-*.parquet, doses-part-*.parquet, status.parquet, cohort.json, run.json, vials.csv "
-          f"to {out}")
+    nonmem = ("nonmem.csv (+ _ids, _header)" if wrote_nonmem else
+              f"no nonmem.csv (cohorts above {COHORT_NONMEM_MAX_PATIENTS:,} patients: build it from the parts)")
+    print(f"wrote lesions-part-*.parquet, doses-part-*.parquet, status.parquet, cohort.json, run.json, vials.csv, "
+          f"{nonmem} to {out}")
 
 
 def _check_grid(horizon_days: float, every_days: float) -> None:

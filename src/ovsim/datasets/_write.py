@@ -43,3 +43,47 @@ def write_trial_datasets(result: Any, folder: str | Path, cdisc: bool = False) -
                     result.lesions, folder / "cdisc")
         names.append("cdisc/")
     return names
+
+
+COHORT_NONMEM_MAX_PATIENTS = 100_000
+"""Largest cohort whose parts are read back into one nonmem.csv (memory); above it none is written."""
+
+
+def cohort_nonmem(patients: pd.DataFrame, doses: pd.DataFrame, lesions: pd.DataFrame, model: Any, *,
+                  detection_limit_cm: float = 0.2) -> NonmemDataset:
+    """The NONMEM dataset of a simulated cohort (``ovsim cohort``): its dose records and, as observations
+    (DVID 1), each lesion's true (noise-free) longest diameter on the output grid, censored (CENS = 1, DV =
+    the limit) below ``detection_limit_cm`` as a clinic would not see it. A cohort has no assessments, so no
+    burden rows (DVID 2). ``patients``: the population's patients table (patient_id, stage, ecog, ldh_x_uln);
+    ``doses``/``lesions``: the concatenated ``doses-part-*`` / ``lesions-part-*`` tables."""
+    arm = "cohort"
+    pats = patients.assign(patient_key=arm + ":" + patients["patient_id"].astype(str), arm=arm)
+    d = doses.assign(ARM=arm)
+    seen = lesions["longest_diameter_cm"].to_numpy(dtype=float) >= detection_limit_cm
+    measurements = pd.DataFrame({
+        "patient_key": arm + ":" + lesions["patient_id"].astype(str), "lesion_id": lesions["lesion_id"],
+        "time_day": lesions["time_day"], "longest_cm": lesions["longest_diameter_cm"].where(seen, 0.0),
+    })
+    assessments = pd.DataFrame({"patient_key": pd.Series(dtype=str), "time_day": pd.Series(dtype=float),
+                                "burden": pd.Series(dtype=float)})
+    return nonmem_dataset(pats, d, measurements, assessments, model, detection_limit_cm=detection_limit_cm,
+                          criterion="", burden_units="cm^2")
+
+
+def write_cohort_nonmem(folder: str | Path, patients: pd.DataFrame, model: Any, *,
+                        detection_limit_cm: float = 0.2) -> bool:
+    """Write nonmem.csv, nonmem_ids.csv and nonmem_header.txt into a cohort folder from its streamed parts;
+    False (nothing written) for a cohort above :data:`COHORT_NONMEM_MAX_PATIENTS` patients."""
+    folder = Path(folder)
+    if len(patients) > COHORT_NONMEM_MAX_PATIENTS:
+        return False
+    read = lambda pattern: pd.concat([pd.read_parquet(p) for p in sorted(folder.glob(pattern))],  # noqa: E731
+                                     ignore_index=True) if any(folder.glob(pattern)) else pd.DataFrame()
+    lesions, doses = read("lesions-part-*.parquet"), read("doses-part-*.parquet")
+    if lesions.empty:
+        return False
+    keep = patients[patients["patient_id"].astype(str).isin(set(lesions["patient_id"].astype(str)))]
+    if doses.empty:
+        doses = pd.DataFrame(columns=["ID", "TIME", "EVID", "AMT", "RATE", "CMT", "LESION_ID", "DRUG"])
+    cohort_nonmem(keep, doses, lesions, model, detection_limit_cm=detection_limit_cm).write(folder)
+    return True
