@@ -93,10 +93,12 @@ def cohort(
             res = simulate_cohort(pop, parsed, horizon_days=horizon_days, output_every_days=every_days,
                                   chunk_size=chunk_size, out_dir=folder, progress=workers == 1,
                                   workers=workers, checkpoint=folder / CHECKPOINT_DIR, resume=resume)
-            vials = _write_vials(folder, res.status)
+            doses = _read_dose_parts(folder)  # once, for the vials and the NONMEM dataset
+            vials = _write_vials(folder, doses, res.status)
             from ..datasets import COHORT_NONMEM_MAX_PATIENTS, write_cohort_nonmem
 
-            wrote_nonmem = write_cohort_nonmem(folder, pop.patients, parsed.model())
+            wrote_nonmem = (len(pop) <= COHORT_NONMEM_MAX_PATIENTS
+                            and write_cohort_nonmem(folder, pop.patients, doses, res.lesion_frame(), parsed.model()))
             _add_settings(folder / "cohort.json", parsed, everyone, set_, seed)
     except ValueError as err:
         fail(str(err))
@@ -143,16 +145,21 @@ def check_ovsim_out(out: str, inputs: dict[str, Path | None] | None = None) -> P
     return path
 
 
-def _write_vials(folder: Path, status):
-    """T-VEC vials per patient and strength (``vials.csv``, from the streamed dose parts); the per-strength summary."""
+def _read_dose_parts(folder: Path):
+    """The streamed dose parts (``doses-part-*.parquet``) as one table (empty, with the columns used, if none)."""
     import pandas as pd
 
+    parts = sorted(folder.glob("doses-part-*.parquet"))
+    return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else pd.DataFrame(
+        columns=["ID", "TIME", "EVID", "AMT", "RATE", "CMT", "LESION_ID", "DRUG", "VOL_ML", "CONC_PFU_ML"])
+
+
+def _write_vials(folder: Path, doses, status):
+    """T-VEC vials per patient and strength (``vials.csv``, from the cohort's dose records); the per-strength
+    summary."""
     from ..io import safe_csv_frame
     from ..supply import usage_summary, vial_usage
 
-    parts = sorted(folder.glob("doses-part-*.parquet"))
-    doses = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else pd.DataFrame(
-        columns=["ID", "TIME", "DRUG", "VOL_ML", "CONC_PFU_ML", "AMT"])
     usage = vial_usage(doses)
     safe_csv_frame(usage.drop(columns="arm")).to_csv(folder / "vials.csv", index=False)
     return usage_summary(usage, status, only_ok=False)

@@ -70,20 +70,13 @@ def cohort_nonmem(patients: pd.DataFrame, doses: pd.DataFrame, lesions: pd.DataF
                           criterion="", burden_units="cm^2")
 
 
-def write_cohort_nonmem(folder: str | Path, patients: pd.DataFrame, model: Any, *,
-                        detection_limit_cm: float = 0.2) -> bool:
-    """Write nonmem.csv, nonmem_ids.csv and nonmem_header.txt into a cohort folder from its streamed parts;
-    False (nothing written) for a cohort above :data:`COHORT_NONMEM_MAX_PATIENTS` patients."""
-    folder = Path(folder)
-    if len(patients) > COHORT_NONMEM_MAX_PATIENTS:
-        return False
-    read = lambda pattern: pd.concat([pd.read_parquet(p) for p in sorted(folder.glob(pattern))],  # noqa: E731
-                                     ignore_index=True) if any(folder.glob(pattern)) else pd.DataFrame()
-    lesions, doses = read("lesions-part-*.parquet"), read("doses-part-*.parquet")
-    if lesions.empty:
+def write_cohort_nonmem(folder: str | Path, patients: pd.DataFrame, doses: pd.DataFrame, lesions: pd.DataFrame,
+                        model: Any, *, detection_limit_cm: float = 0.2) -> bool:
+    """Write nonmem.csv, nonmem_ids.csv and nonmem_header.txt into a cohort folder from its concatenated dose and
+    lesion parts; False (nothing written) for a cohort above :data:`COHORT_NONMEM_MAX_PATIENTS` patients or with
+    no lesion rows."""
+    if len(patients) > COHORT_NONMEM_MAX_PATIENTS or lesions.empty:
         return False
     keep = patients[patients["patient_id"].astype(str).isin(set(lesions["patient_id"].astype(str)))]
-    if doses.empty:
-        doses = pd.DataFrame(columns=["ID", "TIME", "EVID", "AMT", "RATE", "CMT", "LESION_ID", "DRUG"])
-    cohort_nonmem(keep, doses, lesions, model, detection_limit_cm=detection_limit_cm).write(folder)
+    cohort_nonmem(keep, doses, lesions, model, detection_limit_cm=detection_limit_cm).write(Path(folder))
     return True

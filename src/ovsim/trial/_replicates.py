@@ -31,8 +31,7 @@ from ..engine._inputs import n_slots_for
 from ..population import Population
 from ._decision import Condition, check_rule, rule_text
 from ._replicate_stats import probability_of_success, replicate_table, summarise
-from ..population import apply_overrides
-from ._run import analyse_arms, draw_arms
+from ._run import analyse_arms, arm_populations
 from ._scenario import TrialScenario, load_scenario
 
 BATCH_PATIENTS = 8192
@@ -129,9 +128,7 @@ def run_replicates(
     n_sim = 0
     for lo in range(0, len(seeds), per):
         batch = list(range(lo, min(lo + per, len(seeds))))
-        pops = [draw_arms(scenarios[r], seeds[r], patients) for r in batch]
-        pops = [{arm: apply_overrides(pop, scenarios[r].overrides(arm)[0], seeds[r]) for arm, pop in p.items()}
-                for r, p in zip(batch, pops)]  # as run_trial: parameter overrides after the draw
+        pops = [arm_populations(scenarios[r], seeds[r], patients) for r in batch]  # as run_trial
         for r, arms in zip(batch, pops):
             for arm, pop in arms.items():
                 scenarios[r].eligibility.check(pop, sc.assessment.detection_limit_cm, f"arms.{arm}")

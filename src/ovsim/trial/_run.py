@@ -77,6 +77,14 @@ def draw_arms(scenario: TrialScenario, seed: int, patients: int | None = None) -
     return out
 
 
+def arm_populations(scenario: TrialScenario, seed: int, patients: int | None = None,
+                    population: Population | None = None) -> dict[str, Population]:
+    """Each arm's patients (drawn with :func:`draw_arms`, or ``population`` on every arm) with the scenario's
+    parameter overrides (``parameters:``, per arm after the scenario's) applied."""
+    pops = {arm: population for arm in scenario.arms} if population is not None else draw_arms(scenario, seed, patients)
+    return {arm: apply_overrides(pop, scenario.overrides(arm)[0], seed) for arm, pop in pops.items()}
+
+
 def simulate_arms(
     scenario: TrialScenario,
     populations: dict[str, Population],
@@ -132,8 +140,7 @@ def run_trial(
         raise ValueError(f"seed: expected an integer >= 0 (got {seed})")
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc)
-    populations = {arm: population for arm in sc.arms} if population is not None else draw_arms(sc, seed, patients)
-    populations = {arm: apply_overrides(pop, sc.overrides(arm)[0], seed) for arm, pop in populations.items()}
+    populations = arm_populations(sc, seed, patients, population)
     for arm, pop in populations.items():
         sc.eligibility.check(pop, sc.assessment.detection_limit_cm, f"arms.{arm}")
     if checkpoint is not None:
