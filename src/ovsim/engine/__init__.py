@@ -17,6 +17,7 @@ from ._cohort_result import CohortResult
 from ._dose_response import single_lesion_dose_response
 from ._inputs import PatientInputs, n_slots_for, population_inputs
 from ._jax_backend import JaxBackend
+from .kernel import NumbaBackend
 from ._options import SolverOptions
 from ._result import PatientResult
 from ._schedule import Schedule, build_schedule, dose_arrays
@@ -25,6 +26,8 @@ from ._simulate import SimulationError, simulate_patient
 
 register_backend(JaxBackend())
 register_backend(ScipyBackend())
+for _method in ("tsit5", "ros34pw2", "ros34pw2-diagonal"):
+    register_backend(NumbaBackend(_method))
 
 __all__ = [
     "Backend",
@@ -34,6 +37,7 @@ __all__ = [
     "DIFFERENTIABLE",
     "GPU",
     "JaxBackend",
+    "NumbaBackend",
     "PatientInputs",
     "PatientResult",
     "RawSolution",

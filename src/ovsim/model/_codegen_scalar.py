@@ -96,14 +96,14 @@ def _one_varying(e: sp.Expr) -> sp.Expr:
 class _Model:
     """The definition split for code generation: lesion sums as symbols, stages, inlined rates."""
 
-    def __init__(self, d: ModelDefinition):
+    def __init__(self, d: ModelDefinition, observable: str | None = None):
         self.d = d
         if any(n.startswith("__") for n in d.owner):
             raise ModelDefinitionError("names starting with '__' are reserved for the scalar code generator")
         self.nl, self.ns = d.n_lesion_states, d.n_systemic_states
         self.X = [s.name for s in d.lesion_states]
         self.Z = [s.name for s in d.systemic_states]
-        needed = d.used(list(d.rates.values()))
+        needed = d.used([sp.Symbol(observable)] if observable else list(d.rates.values()))
         self.items: dict[str, tuple[str, sp.Expr]] = {}   # name -> (kind: lesion|systemic|sum, expr), in order
         for q in d.quantities.values():
             if q.name not in needed:
@@ -282,7 +282,19 @@ def _jac_source(m: _Model) -> list[str]:
     return lines
 
 
+def _observable_source(d: ModelDefinition, name: str) -> list[str]:
+    """``observe_<name>(y, P, Q, n, out)``: the lesion-level observable ``name`` of each lesion into out (n,)."""
+    m = _Model(d, observable=name)
+    if d.quantities[name].level != "lesion":
+        raise ModelDefinitionError(f"observable {name}: the scalar form serves lesion-level observables only")
+    lines = _preamble(m, f"observe_{name}(y, P, Q, n, out)") + _sums_and_systemic(m)
+    lines += ["    for j in range(n):"] + _load_lesion(m, "j", "        ")
+    lines += [f"        {k} = {PR(m.items[k][1])}" for k in m.closure([sp.Symbol(name, real=True)], {"lesion"})]
+    return lines + [f"        out[j] = {name}"]
+
+
 def scalar_source(definition: ModelDefinition) -> str:
-    """The Python source of ``rhs_scalar`` and ``jac_scalar`` for ``definition``."""
+    """The Python source of ``rhs_scalar``, ``jac_scalar`` and ``observe_longest_diameter_cm`` for ``definition``."""
     m = _Model(definition)
-    return "\n".join(_rhs_source(m) + ["", ""] + _jac_source(m)) + "\n"
+    return "\n".join(_rhs_source(m) + ["", ""] + _jac_source(m) + ["", ""]
+                     + _observable_source(definition, "longest_diameter_cm")) + "\n"
