@@ -182,7 +182,7 @@ def simulate_dask(
         index = {f.key: i for i, f in enumerate(futures)}
         results: list[Any] = [None] * len(futures)
         try:
-            for done, future in enumerate(as_completed(futures), start=1):
+            for done, future in enumerate(as_completed(futures, loop=client.loop), start=1):
                 results[index[future.key]] = future.result()
                 if progress:
                     print(f"shard {done} of {len(futures)} done ({time.perf_counter() - started:.0f} s)", flush=True)
