@@ -20,6 +20,7 @@ import re
 import sys
 import time
 import uuid
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -82,7 +83,8 @@ def local_cluster(n_workers: int | None = None) -> Any:
                if k not in BLAS_THREAD_VARIABLES}
     env = {k: os.environ[k] for k in BLAS_THREAD_VARIABLES if k in os.environ}
     env["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*already in use")  # its HTTP port, when another cluster runs
         return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
                             silence_logs=logging.ERROR, env=env)
 
