@@ -62,11 +62,14 @@ def _parts(folder: Path, stem: str) -> pd.DataFrame:
     return frame.sort_values([k for k in keys if k in frame], kind="stable").reset_index(drop=True)
 
 
-def test_cluster_equals_local_run_bit_for_bit(client, population, local):
-    res = _run(population, dask=client, shards=3)
+def test_cluster_equals_local_run_bit_for_bit(client, population, local, tmp_path):
+    res = _run(population, dask=client, shards=3, checkpoint=tmp_path / "ck")
     assert res.provenance["shards"] == 3 and res.provenance["workers"] == 2
     assert res.provenance["dask"].startswith("tcp://")
     _assert_same(local, res)
+    again = _run(population, dask=client, checkpoint=tmp_path / "ck", resume=True)  # the checkpoint's 3 shards
+    assert again.provenance["shards"] == 3 and again.provenance["n_chunks_resumed"] == again.provenance["n_chunks"]
+    _assert_same(local, again)
 
 
 class KillOnce:

@@ -1,9 +1,9 @@
 """``simulate_cohort``: many virtual patients on one regimen, in bounded memory, on any backend.
 
 The work is done by the backend-agnostic runner (``_runner``), in one process, over worker
-processes (``_parallel``) or on a Dask cluster (``_dask``); this module picks which, and writes the run's status and provenance
-when results stream to ``out_dir``: ``cohort.json`` (inputs and results, the same for the same
-inputs) and ``run.json`` (run-time figures: wall time, speed, timestamps, chunks resumed).
+processes (``_parallel``) or on a Dask cluster (``_dask``); this module picks which, and writes the run's
+status and provenance when results stream to ``out_dir``: ``cohort.json`` (inputs and results, the same for
+the same inputs) and ``run.json`` (run-time figures: wall time, speed, timestamps, chunks resumed).
 """
 
 from __future__ import annotations

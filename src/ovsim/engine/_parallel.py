@@ -95,7 +95,8 @@ def simulate_sharded(
 
 
 def shard_bounds(n: int, shards: int) -> list[tuple[int, int]]:
-    """``shards`` contiguous ``(start, stop)`` patient ranges covering ``0..n`` (at most ``n`` of them, sizes within one)."""
+    """``shards`` contiguous ``(start, stop)`` patient ranges covering ``0..n`` (at most ``n`` of them, sizes
+    within one)."""
     edges = np.linspace(0, n, max(1, min(shards, n)) + 1).astype(int)
     return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
 
