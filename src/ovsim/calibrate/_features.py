@@ -8,6 +8,8 @@ patient's biology, not to one draw of measurement error.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -28,7 +30,7 @@ def replicate_seed(seed: int, replicate: int) -> int:
 
 def pool_outcomes(
     pool: Population, scenario: TrialScenario, seed: int, replicates: int, *, ttr_months: float,
-    workers: int = 1, progress: bool = False,
+    workers: int = 1, progress: bool = False, dask: Any = None,
 ) -> pd.DataFrame:
     """One row per plausible patient (pool order): stage, covariates, and per arm the mean durable /
     objective / complete response and the true total tumour volume at every simulated day (noise-free, so
@@ -36,7 +38,7 @@ def pool_outcomes(
     responding by ``ttr_months`` and per lesion category the mean lesions, >= 50% decreases and
     complete resolutions (baseline and new lesions, each from its first measurement, as OPTiM counted). ``ok`` is False if any arm or replicate failed for the patient."""
     populations = {arm: pool for arm in scenario.arms}
-    results = simulate_arms(scenario, populations, workers=workers, progress=progress)
+    results = simulate_arms(scenario, populations, workers=workers, progress=progress, dask=dask)
     ids = pool.patients["patient_id"].to_numpy()
     out = pd.DataFrame({"patient_id": ids, "stage": pool.patients["stage"].to_numpy(),
                         "ecog": pool.patients["ecog"].to_numpy(), "ldh_x_uln": pool.patients["ldh_x_uln"].to_numpy()})

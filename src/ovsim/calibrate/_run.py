@@ -23,6 +23,7 @@ import pandas as pd
 
 from .. import __version__
 from .._parquet import write_parquet
+from ..engine import scheduler_label
 from ..io import json_text
 from ._columns import COLUMN_DOCS
 from ..model import PARAMETERS
@@ -121,12 +122,14 @@ def calibrate(
     workers: int = 1,
     progress: bool = False,
     outcomes: pd.DataFrame | None = None,
+    dask: Any = None,
 ) -> Calibration:
     """Calibrate the virtual population (and the joint survival model) to the OPTiM targets.
 
     outcomes: the pool's simulated outcomes from an earlier run of the same spec and seed (its
     ``outcomes.parquet``), to redo the posterior and the survival fit without re-simulating; checked
-    against the pool's patient ids.
+    against the pool's patient ids. dask: simulate the pool on a Dask cluster (``"local"``, ``tcp://host:8786``
+    or a ``distributed.Client``; the same results; docs/dask.md).
     """
     spec = spec or load_calibration_spec()
     if seed is not None or patients is not None:
@@ -143,7 +146,7 @@ def calibrate(
     ttr = targets["median_time_to_response_months"][list(sc.arms)[0]]["value"]
     if outcomes is None:
         out = pool_outcomes(pool, sc, spec.plausible.seed, spec.assessment_replicates, ttr_months=ttr,
-                            workers=workers, progress=progress)
+                            workers=workers, progress=progress, dask=dask)
     else:
         out = check_outcomes(outcomes, pool.patients["patient_id"].to_numpy(), list(sc.arms))
     simulated = time.perf_counter()
@@ -170,6 +173,7 @@ def calibrate(
         "simulation_seconds": simulated - started, "wall_seconds": time.perf_counter() - started, "scenario": sc.name,
         "outcomes_reused": outcomes is not None,
         "workers": workers, "bayesian": bayes.provenance,
+        **({"dask": scheduler_label(dask)} if dask is not None else {}),
     }
     wpool = WeightedPool(pool, mean, {**pool.provenance, **provenance, "kind": "calibrated pool"}, members=bayes.weights)
     return Calibration(wpool, survival, members, bayes, report, out, spec, provenance)

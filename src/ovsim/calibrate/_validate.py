@@ -8,6 +8,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
+from ..engine import dask_session
 from ..model import DAYS_PER_MONTH
 from ..trial import EU_INDICATION, TrialResult, TrialScenario, load_scenario, published_targets, rate, run_trial
 
@@ -79,13 +80,16 @@ def validate(
     seeds: Iterable[int] = range(2001, 2011),
     workers: int = 1,
     progress: bool = False,
+    dask: Any = None,
 ) -> pd.DataFrame:
     """One row per target: published value and acceptance interval, the value in a ``scale``-times
     trial (``large_seed``), whether it is inside, and the spread over ``seeds`` at OPTiM's size."""
     sc = scenario or load_scenario()
     rows = target_table()
-    large = run_trial(sc, seed=large_seed, patients=sc.n_patients * scale, workers=workers, progress=progress)
-    small = [run_trial(sc, seed=s, workers=workers, progress=False) for s in seeds]
+    with dask_session(dask):  # one connection (one local cluster) for every trial; ``dask``: docs/dask.md
+        large = run_trial(sc, seed=large_seed, patients=sc.n_patients * scale, workers=workers, progress=progress,
+                          dask=dask)
+        small = [run_trial(sc, seed=s, workers=workers, progress=False, dask=dask) for s in seeds]
     out = []
     for row in rows:
         v = row["get"](large)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ._app import app, check_out_path, fail, strip_control
-from ._cohort import WORKERS_HELP
+from ._cohort import DASK_HELP, WORKERS_HELP, dask_or_fail
 
 
 @app.command()
@@ -14,6 +14,7 @@ def calibrate(
     patients: int = typer.Option(None, "--patients", "-n", min=10, help="Plausible patients (default: the spec's)."),
     seed: int = typer.Option(None, "--seed", min=0, help="Calibration seed (default: the spec's)."),
     workers: int = typer.Option(1, min=1, help=WORKERS_HELP),
+    dask: str = typer.Option(None, "--dask", metavar="SCHEDULER", show_default=False, help=DASK_HELP),
     ship: bool = typer.Option(False, "--ship", help="Also install the result as ovsim's default population."),
     validate: bool = typer.Option(False, "--validate", help="After --ship: validate on fresh seeds (10x trial + 10 seeds)."),
     reuse_text: str = typer.Option(None, "--reuse-outcomes", help="outcomes.parquet of an earlier run with the same "
@@ -37,7 +38,9 @@ def calibrate(
                 reused = pd.read_parquet(reuse_text)
             except Exception as err:  # noqa: BLE001 - any unreadable file is one line
                 fail(f"{strip_control(reuse_text)}: expected a Parquet file of pool outcomes ({type(err).__name__})")
-        cal = run_calibration(patients=patients, seed=seed, workers=workers, progress=True, outcomes=reused)
+        with dask_or_fail(dask if reused is None else None, workers):
+            cal = run_calibration(patients=patients, seed=seed, workers=workers, progress=True, outcomes=reused,
+                                  dask=dask)
     except ValueError as err:
         message = str(err)
         fail(f"{strip_control(reuse_text)}: {message}" if reuse_text is not None and message.startswith("outcomes") else
@@ -56,7 +59,8 @@ def calibrate(
 
         pool_module.load_calibrated_pool.cache_clear()
         survival_module.calibrated_survival_model.cache_clear()
-        table = run_validation(workers=workers, progress=False)
+        with dask_or_fail(dask, workers):
+            table = run_validation(workers=workers, progress=False, dask=dask)
         for folder in (out, calibrated_pool_path()):
             table.to_csv(folder / "validation.csv", index=False)
             (folder / "validation.md").write_text(validation_markdown(table))

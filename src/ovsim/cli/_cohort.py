@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import os
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any, Iterator
 
 import typer
 
@@ -17,6 +19,28 @@ WORKERS_HELP = ("Worker processes, at most one per free core. Each is a new proc
                 "than one helps only above a few hundred patients per arm on a warm cache with the cores idle "
                 "(OPTiM's 295-patient T-VEC arm: 26 s -> 21 s on 2 cores); for a small trial, a first (cold) run "
                 "or a busy machine, 1 is as fast or faster (docs/performance.md, Workers).")
+#: Help of ``--dask`` (trial, cohort, calibrate).
+DASK_HELP = "local, or a scheduler address tcp://host:8786; see docs/dask.md"
+
+
+@contextmanager
+def dask_or_fail(scheduler: str | None, workers: int = 1) -> Iterator[Any]:
+    """The ``--dask`` scheduler connected for the block (``None``: nothing); a bad address, an unreachable
+    scheduler or ``--workers`` above 1 fails in one line (exit 2) before any work."""
+    if scheduler is None:
+        yield None
+        return
+    if workers > 1:
+        fail(f"--workers: expected 1 with --dask (got {workers}); the Dask cluster's workers do the work")
+    from ..engine import dask_session
+
+    stack = ExitStack()
+    try:
+        client = stack.enter_context(dask_session(scheduler))
+    except ValueError as err:  # a bad address (ValueError) or an unreachable scheduler (DaskConnectError)
+        fail(f"--{err}")
+    with stack:
+        yield client
 
 
 @app.command()
@@ -56,6 +80,7 @@ def cohort(
     every_days: float = typer.Option(28.0, help="Output grid (days)."),
     chunk_size: int = typer.Option(128, min=1, help="Patients per compiled batch."),
     workers: int = typer.Option(1, min=1, help=WORKERS_HELP),
+    dask: str = typer.Option(None, "--dask", metavar="SCHEDULER", show_default=False, help=DASK_HELP),
     resume: bool = typer.Option(False, "--resume", help="Continue a killed run into OUT from its checkpoint "
                                 "(the same inputs only); the result is the same as an uninterrupted run's."),
     set_: list[str] = typer.Option(None, "--set", help="Model parameter for every patient: NAME=VALUE or "
@@ -89,10 +114,10 @@ def cohort(
 
     try:
         # parts stream to a temporary folder (with a checkpoint of finished chunks), which replaces OUT at the end
-        with atomic_output_dir(folder_path, kind="cohort", resume=resume) as folder:
+        with dask_or_fail(dask, workers), atomic_output_dir(folder_path, kind="cohort", resume=resume) as folder:
             res = simulate_cohort(pop, parsed, horizon_days=horizon_days, output_every_days=every_days,
                                   chunk_size=chunk_size, out_dir=folder, progress=workers == 1,
-                                  workers=workers, checkpoint=folder / CHECKPOINT_DIR, resume=resume)
+                                  workers=workers, checkpoint=folder / CHECKPOINT_DIR, resume=resume, dask=dask)
             doses = _read_dose_parts(folder)  # once, for the vials and the NONMEM dataset
             vials = _write_vials(folder, doses, res.status)
             from ..datasets import COHORT_NONMEM_MAX_PATIENTS, write_cohort_nonmem

@@ -45,7 +45,7 @@ def success_line(success: dict | None) -> str:
 
 def run_replicates_command(sc, path: Path, folder: str, *, replicates: int | None, assurance: bool,
                            success: list[str] | None, seed: int | None, patients: int | None, workers: int,
-                           chunk_size: int, resume: bool) -> None:
+                           chunk_size: int, resume: bool, dask: str | None = None) -> None:
     """``ovsim trial --replicates N``: run, write OUT whole, print the summary and the probability of success."""
     from ..io._results import atomic_output_dir
     from ..trial import run_replicates
@@ -59,7 +59,7 @@ def run_replicates_command(sc, path: Path, folder: str, *, replicates: int | Non
     try:
         rule = parse_rule(success) if success else None
         with atomic_output_dir(path, kind="trial") as tmp:
-            result = run_replicates(sc, replicates, seed=seed, patients=patients, workers=workers,
+            result = run_replicates(sc, replicates, seed=seed, patients=patients, workers=workers, dask=dask,
                                     chunk_size=chunk_size, assurance=assurance, progress=True, rule=rule)
             write_replicates(tmp, result)
     except ValueError as err:

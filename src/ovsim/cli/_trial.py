@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ._app import app, fail, warn
-from ._cohort import WORKERS_HELP, check_ovsim_out
+from ._cohort import DASK_HELP, WORKERS_HELP, check_ovsim_out, dask_or_fail
 
 
 @app.command()
@@ -22,6 +22,7 @@ def trial(
     patients: int = typer.Option(None, "--patients", "-n", min=1, max=1_000_000,
                                  help="Total patients, split as in the scenario."),
     workers: int = typer.Option(1, min=1, help=WORKERS_HELP),
+    dask: str = typer.Option(None, "--dask", metavar="SCHEDULER", show_default=False, help=DASK_HELP),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html."),
     chunk_size: int = typer.Option(128, min=1, help="Patients per compiled batch."),
     resume: bool = typer.Option(False, "--resume", help="Continue a killed run into OUT from its checkpoint "
@@ -57,16 +58,18 @@ def trial(
     if replicates is not None or assurance or success:
         from ._replicates_out import run_replicates_command
 
-        return run_replicates_command(sc, path or check_ovsim_out(folder, inputs), folder, replicates=replicates,
-                                      assurance=assurance, success=success, seed=seed, patients=patients,
-                                      workers=workers, chunk_size=chunk_size, resume=resume)
+        path = path or check_ovsim_out(folder, inputs)
+        with dask_or_fail(dask, workers):
+            return run_replicates_command(sc, path, folder, replicates=replicates, assurance=assurance,
+                                          success=success, seed=seed, patients=patients, workers=workers,
+                                          chunk_size=chunk_size, resume=resume, dask=dask)
     path = path or check_ovsim_out(folder, inputs)
     try:
         # the arms' simulation is checkpointed in the temporary folder, which replaces OUT at the end
-        with atomic_output_dir(path, kind="trial", resume=resume) as tmp:
+        with dask_or_fail(dask, workers), atomic_output_dir(path, kind="trial", resume=resume) as tmp:
             result = run_trial(sc, seed=seed, patients=patients, workers=workers, chunk_size=chunk_size,
                                progress=True, checkpoint=tmp / CHECKPOINT_DIR, resume=resume,
-                               set_from_cli=tuple(set_ or ()))
+                               set_from_cli=tuple(set_ or ()), dask=dask)
             result.write_files(tmp, report=report, cdisc=cdisc)
     except ValueError as err:
         fail(str(err))

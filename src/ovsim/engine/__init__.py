@@ -14,6 +14,7 @@ from ._backend import (
 from ._batch import make_batch
 from ._cohort import as_regimen, simulate_cohort
 from ._cohort_result import CohortResult
+from ._dask import DaskConnectError, dask_session, local_cluster, scheduler_label, simulate_dask
 from ._dose_response import single_lesion_dose_response
 from ._inputs import PatientInputs, n_slots_for, population_inputs
 from ._jax_backend import JaxBackend
@@ -34,6 +35,7 @@ __all__ = [
     "BatchInputs",
     "CohortResult",
     "DENSE_OUTPUT",
+    "DaskConnectError",
     "DIFFERENTIABLE",
     "GPU",
     "JaxBackend",
@@ -48,13 +50,17 @@ __all__ = [
     "as_regimen",
     "backend_names",
     "build_schedule",
+    "dask_session",
     "dose_arrays",
     "get_backend",
+    "local_cluster",
     "make_batch",
     "n_slots_for",
     "population_inputs",
     "register_backend",
+    "scheduler_label",
     "simulate_cohort",
+    "simulate_dask",
     "simulate_patient",
     "single_lesion_dose_response",
 ]

@@ -1,14 +1,15 @@
 """``simulate_cohort``: many virtual patients on one regimen, in bounded memory, on any backend.
 
-The work is done by the backend-agnostic runner (``_runner``), in one process or over worker
-processes (``_parallel``); this module picks which, and writes the run's status and provenance
-when results stream to ``out_dir``: ``cohort.json`` (inputs and results, the same for the same
-inputs) and ``run.json`` (run-time figures: wall time, speed, timestamps, chunks resumed).
+The work is done by the backend-agnostic runner (``_runner``), in one process, over worker
+processes (``_parallel``) or on a Dask cluster (``_dask``); this module picks which, and writes the run's
+status and provenance when results stream to ``out_dir``: ``cohort.json`` (inputs and results, the same for
+the same inputs) and ``run.json`` (run-time figures: wall time, speed, timestamps, chunks resumed).
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,12 +20,14 @@ from ..treatments import Regimen, parse_regimen
 from ._backend import Backend, get_backend
 from ._cohort_result import CohortResult
 from ._options import SolverOptions
+from ._dask import dask_session, default_shards, simulate_dask
 from ._parallel import simulate_sharded
 from ._runner import open_checkpoint, population_digest, run_cohort, split_runtime
 
 
 def cohort_manifest(population: Population, regimen: Regimen, backend: Backend, *, horizon_days: float,
-                    output_every_days: float, chunk_size: int, solver: SolverOptions, workers: int) -> dict[str, Any]:
+                    output_every_days: float, chunk_size: int, solver: SolverOptions, workers: int,
+                    shards: int | None = None) -> dict[str, Any]:
     """The inputs that decide a cohort run's chunks and results (a checkpoint resumes only the same inputs)."""
     from .. import __version__
 
@@ -34,6 +37,7 @@ def cohort_manifest(population: Population, regimen: Regimen, backend: Backend, 
         "backend": backend.name, "solver": asdict(solver), "horizon_days": float(horizon_days),
         "output_every_days": float(output_every_days), "chunk_size": int(chunk_size),
         "workers": min(workers, n) if workers > 1 and n > 1 else 1,
+        **({"dask_shards": int(shards)} if shards is not None else {}),  # a shard's chunks are named by its index
     }
 
 
@@ -57,6 +61,8 @@ def simulate_cohort(
     workers: int = 1,
     checkpoint: str | Path | None = None,
     resume: bool = False,
+    dask: Any = None,
+    shards: int | None = None,
 ) -> CohortResult:
     """Simulate every patient of ``population`` on ``regimen``.
 
@@ -69,24 +75,36 @@ def simulate_cohort(
     checkpoint: a folder recording every finished chunk (with a manifest of the run's inputs); resume:
     continue the checkpoint there, skipping its chunks (the result is the same as an uninterrupted run's;
     a checkpoint of other inputs raises ``ResumeError``). With ``out_dir``, resume into the same folder.
+    dask: run on a Dask cluster instead (``"local"``, a scheduler address ``tcp://host:8786`` or a
+    ``distributed.Client``; docs/dask.md), split into ``shards`` shards of patients (default: a few per
+    worker); the result is the same as a one-process run's. ``out_dir`` and ``checkpoint`` must then be on a
+    file system the workers share.
     """
     regimen = as_regimen(regimen)
     engine = get_backend(backend)
     out = Path(out_dir) if out_dir is not None else None
     started = datetime.now(timezone.utc)
+    if dask is not None and workers > 1:
+        raise ValueError(f"workers: expected 1 with dask (got {workers}); the Dask cluster's workers do the work")
     kwargs = dict(horizon_days=horizon_days, output_every_days=output_every_days, chunk_size=chunk_size,
                   solver=solver, out_dir=out, progress=progress)
-    if checkpoint is not None:
-        folder = Path(checkpoint)
-        manifest = cohort_manifest(population, regimen, engine, horizon_days=horizon_days,
-                                   output_every_days=output_every_days, chunk_size=chunk_size, solver=solver,
-                                   workers=workers)
-        resume = open_checkpoint(folder, manifest, resume)
-        kwargs.update(checkpoint=folder / "chunks", resume=resume)
-    if workers > 1 and len(population) > 1:
-        result = simulate_sharded(population, regimen, engine, workers=workers, **kwargs)
-    else:
-        result = run_cohort(population, regimen, engine, **kwargs)
+    with dask_session(dask) as client:
+        if client is not None and checkpoint is not None:  # a checkpoint's chunks are named by shard: keep its split
+            shards = _checkpoint_shards(Path(checkpoint), resume) or shards or default_shards(
+                len(population), len(client.scheduler_info().get("workers", {})))
+        if checkpoint is not None:
+            folder = Path(checkpoint)
+            manifest = cohort_manifest(population, regimen, engine, horizon_days=horizon_days,
+                                       output_every_days=output_every_days, chunk_size=chunk_size, solver=solver,
+                                       workers=workers, shards=shards if client is not None else None)
+            resume = open_checkpoint(folder, manifest, resume)
+            kwargs.update(checkpoint=folder / "chunks", resume=resume)
+        if client is not None:
+            result = simulate_dask(population, regimen, engine, scheduler=dask, shards=shards, **kwargs)
+        elif workers > 1 and len(population) > 1:
+            result = simulate_sharded(population, regimen, engine, workers=workers, **kwargs)
+        else:
+            result = run_cohort(population, regimen, engine, **kwargs)
     if out is not None:
         stable, runtime = split_runtime(result.provenance)
         runtime.update(started=started.isoformat(timespec="seconds"),
@@ -102,3 +120,13 @@ def simulate_cohort(
         (out / "cohort.json").write_text(json.dumps(stable, indent=2, default=str) + "\n")
         (out / "run.json").write_text(json.dumps(runtime, indent=2, default=str) + "\n")
     return result
+
+
+def _checkpoint_shards(folder: Path, resume: bool) -> int | None:
+    """The shard count a Dask run recorded in the checkpoint at ``folder`` (resumed with the same split), or None."""
+    if not resume:
+        return None
+    with suppress(OSError, ValueError, TypeError, AttributeError):
+        shards = json.loads((folder / "manifest.json").read_text()).get("dask_shards")
+        return int(shards) if shards is not None else None
+    return None

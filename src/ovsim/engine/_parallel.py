@@ -77,8 +77,7 @@ def simulate_sharded(
     No progress bar is drawn across processes (``progress`` is accepted and ignored).
     """
     n = len(population)
-    edges = np.linspace(0, n, min(workers, n) + 1).astype(int)
-    shards = [population.rows(a, b) for a, b in zip(edges[:-1], edges[1:])]
+    shards = [population.rows(a, b) for a, b in shard_bounds(n, workers)]
     width = n_slots_for(max(population.max_lesions, 1))
     out = Path(out_dir) if out_dir is not None else None
     started = time.perf_counter()
@@ -92,8 +91,20 @@ def simulate_sharded(
             for i, shard in enumerate(shards)
         ]
         results = [f.result() for f in futures]
-    wall = time.perf_counter() - started
+    return merge_shards(results, n, time.perf_counter() - started, out, {"workers": len(shards)})
 
+
+def shard_bounds(n: int, shards: int) -> list[tuple[int, int]]:
+    """``shards`` contiguous ``(start, stop)`` patient ranges covering ``0..n`` (at most ``n`` of them, sizes
+    within one)."""
+    edges = np.linspace(0, n, max(1, min(shards, n)) + 1).astype(int)
+    return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
+
+
+def merge_shards(results: list[CohortResult], n: int, wall: float, out: Path | None,
+                 extra: dict[str, Any]) -> CohortResult:
+    """One :class:`CohortResult` of the shards' results (in shard order: the patients' order); ``wall`` the run's
+    wall time (seconds), ``extra`` provenance entries of the split (``workers``, ...)."""
     status = pd.concat([r.status for r in results], ignore_index=True)
     provenance = dict(results[0].provenance)
     work = np.sum([r.provenance["lane_work"] for r in results], axis=0)
@@ -104,11 +115,10 @@ def simulate_sharded(
         "patients_per_second": n / wall if wall > 0 else float("nan"),
         "lane_efficiency": float(work[0] / work[1]) if work[1] else float("nan"),
         "lane_work": work.tolist(),
-        "workers": len(shards),
+        **extra,
         "n_chunks": int(sum(r.provenance["n_chunks"] for r in results)),
         "n_chunks_resumed": int(sum(r.provenance.get("n_chunks_resumed", 0) for r in results)),
     })
-    provenance["scenario_sha256"] = results[0].provenance["scenario_sha256"]
     if out is not None:
         return CohortResult(None, status, pd.DataFrame(), provenance, out)
     trajectories = xr.concat([r.trajectories for r in results], dim="patient")

@@ -25,8 +25,9 @@ import pandas as pd
 
 from .. import __version__
 from .._read import MAX_REPLICATES
-from ..engine import SolverOptions, simulate_cohort
+from ..engine import SolverOptions, dask_session, simulate_cohort
 from ..engine._cohort_result import CohortResult
+from ..engine._dask import scheduler_label
 from ..engine._inputs import n_slots_for
 from ..population import Population
 from ._decision import Condition, check_rule, rule_text
@@ -105,9 +106,12 @@ def run_replicates(
     rule: list[Condition] | None = None,
     solver: SolverOptions = SolverOptions(),
     batch_patients: int = BATCH_PATIENTS,
+    dask: Any = None,
 ) -> ReplicateResult:
     """Run ``replicates`` trials of ``scenario`` (default: the OPTiM reference) with seeds derived from ``seed``
-    (default: the scenario's); ``rule`` (default: the scenario's ``success``) gives the probability of success."""
+    (default: the scenario's); ``rule`` (default: the scenario's ``success``) gives the probability of success.
+    ``dask``: simulate on a Dask cluster (``"local"``, ``tcp://host:8786`` or a ``distributed.Client``; one
+    connection for all the replicates; the same results; docs/dask.md)."""
     sc = scenario or load_scenario()
     whole = isinstance(replicates, (int, np.integer)) and not isinstance(replicates, bool)
     if not whole or not 1 <= replicates <= MAX_REPLICATES:
@@ -126,28 +130,29 @@ def run_replicates(
     started = time.perf_counter()
     docs: list[dict[str, Any]] = []
     n_sim = 0
-    for lo in range(0, len(seeds), per):
-        batch = list(range(lo, min(lo + per, len(seeds))))
-        pops = [arm_populations(scenarios[r], seeds[r], patients) for r in batch]  # as run_trial
-        for r, arms in zip(batch, pops):
-            for arm, pop in arms.items():
-                scenarios[r].eligibility.check(pop, sc.assessment.detection_limit_cm, f"arms.{arm}")
-        n_sim += sum(len(p) for arms in pops for p in arms.values())
-        if progress:
-            print(f"replicates {batch[0] + 1}-{batch[-1] + 1} of {len(seeds)}", flush=True)
-        results = _simulate_together(sc, batch, pops, workers=workers, chunk_size=chunk_size, solver=solver,
-                                     progress=progress)
-        for r, arms, res in zip(batch, pops, results):
-            docs.append(_replicate_doc(scenarios[r], r, seeds[r], members[r], arms, res))
-        if progress:
-            done, wall = len(docs), time.perf_counter() - started
-            print(f"{done} of {len(seeds)} replicates in {wall:.0f} s; about {wall / done * (len(seeds) - done):.0f} s "
-                  "to go", flush=True)
+    with dask_session(dask):  # one connection (one local cluster) for every batch
+        for lo in range(0, len(seeds), per):
+            batch = list(range(lo, min(lo + per, len(seeds))))
+            pops = [arm_populations(scenarios[r], seeds[r], patients) for r in batch]  # as run_trial
+            for r, arms in zip(batch, pops):
+                for arm, pop in arms.items():
+                    scenarios[r].eligibility.check(pop, sc.assessment.detection_limit_cm, f"arms.{arm}")
+            n_sim += sum(len(p) for arms in pops for p in arms.values())
+            if progress:
+                print(f"replicates {batch[0] + 1}-{batch[-1] + 1} of {len(seeds)}", flush=True)
+            results = _simulate_together(sc, batch, pops, workers=workers, chunk_size=chunk_size, solver=solver,
+                                         progress=progress, dask=dask)
+            for r, arms, res in zip(batch, pops, results):
+                docs.append(_replicate_doc(scenarios[r], r, seeds[r], members[r], arms, res))
+            if progress:
+                done, wall = len(docs), time.perf_counter() - started
+                print(f"{done} of {len(seeds)} replicates in {wall:.0f} s; about "
+                      f"{wall / done * (len(seeds) - done):.0f} s to go", flush=True)
     table = replicate_table(docs, rule)
     wall = time.perf_counter() - started
     run = {"wall_seconds": wall, "replicates": len(docs), "patients_simulated": n_sim,
            "patients_per_second": n_sim / wall if wall > 0 else None, "workers": workers, "chunk_size": chunk_size,
-           "ovsim_version": __version__}
+           "ovsim_version": __version__, **({"dask": scheduler_label(dask)} if dask is not None else {})}
     success = None
     if rule is not None:
         success = {"rule": rule_text(rule), "conditions": [c.model_dump(exclude_none=True) for c in rule],
@@ -173,7 +178,8 @@ def _tag(r: int) -> str:
 
 
 def _simulate_together(sc: TrialScenario, batch: list[int], pops: list[dict[str, Population]], *, workers: int,
-                       chunk_size: int, solver: SolverOptions, progress: bool) -> list[dict[str, CohortResult]]:
+                       chunk_size: int, solver: SolverOptions, progress: bool,
+                       dask: Any = None) -> list[dict[str, CohortResult]]:
     """Each replicate's arms simulated, one ``simulate_cohort`` call per arm for the whole batch (paired
     designs: the arms share the population, simulated once per arm as ``run_trial`` does)."""
     regimens = sc.regimens()
@@ -185,7 +191,7 @@ def _simulate_together(sc: TrialScenario, batch: list[int], pops: list[dict[str,
         if progress:
             print(f"arm {arm}: {len(together)} patients ({len(batch)} replicates)", flush=True)
         res = simulate_cohort(together, regimens[arm], horizon_days=a.horizon_days, output_every_days=a.every_days,
-                              chunk_size=chunk_size, solver=solver, workers=workers, progress=progress)
+                              chunk_size=chunk_size, solver=solver, workers=workers, progress=progress, dask=dask)
         for k, part in enumerate(_split(res, parts, [_tag(r) for r in batch])):
             out[k][arm] = part
     return out

@@ -26,7 +26,7 @@ import pandas as pd
 from .. import __version__
 from .._provenance import run_stamp
 from ..assess import CRITERIA, lesion_outcomes, measure, measurement_normals, response_outcomes
-from ..engine import SolverOptions, simulate_cohort
+from ..engine import SolverOptions, dask_session, simulate_cohort
 from ..model import DAYS_PER_MONTH
 from ..population import Population, apply_overrides, calibrated_pool_path, draw_from_pool, generate_population, load_calibrated_pool
 from ..safety import draw_adverse_events, load_safety_model
@@ -95,19 +95,23 @@ def simulate_arms(
     progress: bool = False,
     checkpoint: Path | None = None,
     resume: bool = False,
+    dask: Any = None,
 ) -> dict[str, Any]:
     """Each arm's cohort simulated on its regimen over the assessment horizon (``CohortResult`` per arm);
-    with ``checkpoint``, arm ``i`` records its chunks in ``checkpoint/arm-<i>`` (``resume``: continues them)."""
+    with ``checkpoint``, arm ``i`` records its chunks in ``checkpoint/arm-<i>`` (``resume``: continues them);
+    ``dask``: a Dask scheduler for every arm (``simulate_cohort``'s)."""
     regimens = scenario.regimens()
     a = scenario.assessment
     out = {}
-    for i, (arm, pop) in enumerate(populations.items()):
-        if progress:
-            print(f"arm {arm}: {len(pop)} patients")
-        out[arm] = simulate_cohort(pop, regimens[arm], horizon_days=a.horizon_days, output_every_days=a.every_days,
-                                   chunk_size=chunk_size, solver=solver, workers=workers, progress=progress,
-                                   checkpoint=None if checkpoint is None else Path(checkpoint) / f"arm-{i}",
-                                   resume=resume)
+    with dask_session(dask):  # one connection (one local cluster) for every arm
+        for i, (arm, pop) in enumerate(populations.items()):
+            if progress:
+                print(f"arm {arm}: {len(pop)} patients")
+            out[arm] = simulate_cohort(pop, regimens[arm], horizon_days=a.horizon_days,
+                                       output_every_days=a.every_days, chunk_size=chunk_size, solver=solver,
+                                       workers=workers, progress=progress,
+                                       checkpoint=None if checkpoint is None else Path(checkpoint) / f"arm-{i}",
+                                       resume=resume, dask=dask)
     return out
 
 
@@ -124,6 +128,7 @@ def run_trial(
     checkpoint: str | Path | None = None,
     resume: bool = False,
     set_from_cli: tuple[str, ...] = (),
+    dask: Any = None,
 ) -> TrialResult:
     """Run a virtual trial. ``seed`` and ``patients`` (total, split as in the scenario) override the
     scenario's; ``population``, if given, is treated on every arm (a paired comparison of those patients).
@@ -131,7 +136,8 @@ def run_trial(
     checkpoint: a folder recording the simulation as it goes; resume: continue the checkpoint there
     (same inputs only, else ``ResumeError``: "cannot resume: the run's inputs differ (...)").
     Model-parameter overrides (``parameters:``) replace the drawn values after the arms are drawn; ``set_from_cli``
-    (the ``--set`` options, already merged into the scenario) is recorded in the provenance."""
+    (the ``--set`` options, already merged into the scenario) is recorded in the provenance. ``dask``: simulate on
+    a Dask cluster (``"local"``, ``tcp://host:8786`` or a ``distributed.Client``; the same results; docs/dask.md)."""
     from ..engine._runner import open_checkpoint, population_digest, split_runtime
 
     sc = scenario or load_scenario()
@@ -149,7 +155,7 @@ def run_trial(
                     "workers": workers, "chunk_size": chunk_size, "solver": asdict(solver)}
         resume = open_checkpoint(Path(checkpoint), manifest, resume)
     results = simulate_arms(sc, populations, workers=workers, chunk_size=chunk_size, solver=solver, progress=progress,
-                            checkpoint=None if checkpoint is None else Path(checkpoint), resume=resume)
+                            checkpoint=None if checkpoint is None else Path(checkpoint), resume=resume, dask=dask)
     endpoints, tables, forecast = analyse_arms(sc, seed, populations, results)
     arms = list(sc.arms)
     subgroup_comparisons = endpoints.pop("subgroup_comparisons")
@@ -167,6 +173,9 @@ def run_trial(
            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "resumed": bool(resume),
            "cohorts": {arm: split_runtime(res.provenance)[1] for arm, res in results.items()},
            "provenance": run_stamp()}
+    if dask is not None:
+        run["dask"] = {arm: {k: res.provenance.get(k) for k in ("dask", "shards", "workers")}
+                       for arm, res in results.items()}
     doc = {"scenario": sc.name, "seed": seed, "ovsim_version": __version__, **endpoints,
            "failed_patients": int(sum(failed.values())), "provenance": provenance}
     doc["roles"] = endpoint_roles(doc, scenario_targets(sc.name))  # calibration target or prediction (_roles)
