@@ -17,7 +17,7 @@ def simulate(
     out: str = typer.Option(..., "--out", "-o", help="Folder for the results (created if missing).",
                             show_default=False),
     table_format: str = typer.Option("parquet", "--format", help="Trajectory tables: parquet or csv."),
-    backend: str = typer.Option("jax", help="Backend: jax (compiled), scipy (reference loop) or another registered one."),
+    backend: str = typer.Option("auto", help="Backend: auto (the fastest that runs the regimen), numba (fused kernel), jax (diffrax), scipy (reference loop) or another registered one."),
     set_: list[str] = typer.Option(None, "--set", help="Model parameter NAME=VALUE (registry units), replacing the "
                                    "patient file's; repeatable (docs/parameters.md)."),
 ) -> None:
@@ -34,8 +34,8 @@ def simulate(
         fail(f"--format: expected one of {', '.join(TABLE_FORMATS)} (got {table_format!r})")
     from ..engine import backend_names
 
-    if backend not in backend_names():
-        fail(f"--backend: expected one of {', '.join(backend_names())} (got {backend!r})")
+    if backend != "auto" and backend not in backend_names():
+        fail(f"--backend: expected auto or one of {', '.join(backend_names())} (got {backend!r})")
     try:
         scenario = load_patient(patient_file)
     except InputFileError as err:

@@ -110,6 +110,24 @@ def get_backend(backend: str | Backend) -> Backend:
     return _BACKENDS[backend]
 
 
+AUTO = "auto"
+"""The default backend choice: the fastest registered backend that can run the regimen."""
+PREFERENCE = ("numba", "jax")
+"""Backends ``auto`` tries, fastest first (docs/performance.md measures them); a backend may decline a regimen
+through an optional ``supports(regimen) -> bool``."""
+
+
+def resolve_backend(backend: "str | Backend", regimen: Any) -> Backend:
+    """``backend`` itself, or for ``"auto"`` the first of :data:`PREFERENCE` that is registered and supports ``regimen``."""
+    if backend != AUTO:
+        return get_backend(backend)
+    for name in PREFERENCE:
+        engine = _BACKENDS.get(name)
+        if engine is not None and getattr(engine, "supports", lambda r: True)(regimen):
+            return engine
+    return get_backend("jax")
+
+
 def backend_names() -> tuple[str, ...]:
     """Registered backend names."""
     return tuple(sorted(_BACKENDS))

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..population import Population
 from ..treatments import Regimen, parse_regimen
-from ._backend import Backend, get_backend
+from ._backend import Backend, resolve_backend
 from ._cohort_result import CohortResult
 from ._options import SolverOptions
 from ._dask import dask_session, default_shards, simulate_dask
@@ -55,7 +55,7 @@ def simulate_cohort(
     output_every_days: float = 28.0,
     chunk_size: int = 128,
     solver: SolverOptions = SolverOptions(),
-    backend: str | Backend = "jax",
+    backend: str | Backend = "auto",
     out_dir: str | Path | None = None,
     progress: bool = False,
     workers: int = 1,
@@ -67,7 +67,8 @@ def simulate_cohort(
     """Simulate every patient of ``population`` on ``regimen``.
 
     horizon_days / output_every_days: simulated time and output grid (days). chunk_size: patients per
-    batch (memory scales with it, not with the population). backend: ``jax`` (default), ``scipy`` or a
+    batch (memory scales with it, not with the population). backend: ``auto`` (default: the fastest that runs the
+    regimen, the fused ``numba`` kernel, else ``jax``), ``numba``, ``jax`` (diffrax, differentiable), ``scipy`` or a
     registered :class:`~ovsim.engine.Backend`. out_dir: stream each chunk's tables there
     (``lesions-part-*.parquet``, ...) instead of keeping trajectories in memory. workers: processes to
     split the population over (one per core is fastest on CPU); each patient's result is the same
@@ -81,7 +82,7 @@ def simulate_cohort(
     file system the workers share.
     """
     regimen = as_regimen(regimen)
-    engine = get_backend(backend)
+    engine = resolve_backend(backend, regimen)
     out = Path(out_dir) if out_dir is not None else None
     started = datetime.now(timezone.utc)
     if dask is not None and workers > 1:

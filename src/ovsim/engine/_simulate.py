@@ -9,7 +9,7 @@ import numpy as np
 from .. import __version__
 from ..population import Patient, Population
 from ..treatments import Regimen
-from ._backend import Backend, get_backend
+from ._backend import Backend, resolve_backend
 from ._batch import make_batch
 from ._cohort import as_regimen
 from ._inputs import n_slots_for
@@ -46,18 +46,19 @@ def simulate_patient(
     horizon_days: float = 730.0,
     output_every_days: float = 1.0,
     solver: SolverOptions = SolverOptions(),
-    backend: str | Backend = "jax",
+    backend: str | Backend = "auto",
 ) -> PatientResult:
     """Simulate ``patient`` on ``regimen`` for ``horizon_days`` (days).
 
     regimen: a :class:`~ovsim.treatments.Regimen`, a mapping ``{treatment: options}`` (``{"tvec": "optim",
-    "gmcsf": {}}``), a name (``"tvec"``, ``"tvec+gmcsf"``) or ``None`` (untreated). backend: ``jax``
-    (diffrax, compiled), ``scipy`` (reference loop, LSODA) or a registered backend. Output on a grid every
+    "gmcsf": {}}``), a name (``"tvec"``, ``"tvec+gmcsf"``) or ``None`` (untreated). backend: ``auto`` (the
+    fastest that runs the regimen: ``numba``, else ``jax``), ``jax`` (diffrax, differentiable), ``scipy``
+    (reference loop, LSODA) or a registered backend. Output on a grid every
     ``output_every_days`` (days), each value taken before that day's dose. Raises :class:`SimulationError`
     if the solve fails.
     """
     regimen = as_regimen(regimen)
-    engine = get_backend(backend)
+    engine = resolve_backend(backend, regimen)
     model = regimen.model()
     schedule = build_schedule(regimen, horizon_days, output_every_days)
     pop = patient_population(patient)

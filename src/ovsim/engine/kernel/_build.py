@@ -56,7 +56,7 @@ def solve_batch(y0, P, Q, n, inj, bounds, visit_index, bolus, rate, out_row, opt
 '''
 
 _DEVICE_FUNCTIONS = ("rhs_scalar", "jac_scalar", "observe_longest_diameter_cm", "lu_factor", "lu_solve", "ros_step",
-                     "erk_step", "rint", "label_visit", "_before", "_group", "solve_patient")
+                     "erk_step", "quiet", "hermite", "rint", "label_visit", "_before", "_group", "solve_patient")
 
 
 def _array(a: np.ndarray) -> str:

@@ -93,6 +93,15 @@ class NumbaBackend:
         self.method = method
         self.name = "numba" if method == "tsit5" else f"numba-{method}"
 
+    def supports(self, regimen: Any) -> bool:
+        """Whether the kernel can run ``regimen`` (numba installed; no policy, or the Imlygic label policy)."""
+        import importlib.util
+
+        if importlib.util.find_spec("numba") is None:
+            return False
+        policy = regimen.policy()
+        return policy is None or isinstance(getattr(policy[1], "policy", None), LabelPolicy)
+
     def solve(self, batch: BatchInputs, options: SolverOptions) -> RawSolution:
         module = kernel_module(batch.model, "cpu", self.method)
         args = kernel_arguments(batch, options)

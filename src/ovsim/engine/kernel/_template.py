@@ -238,15 +238,43 @@ def _group(l, first, diam, inj, prev, det):
     return 2 if (not first and prev[l] < 0.5) else 1
 
 
+def quiet(k, S, has_policy, visit_index, bolus, rate, N):
+    """True if nothing happens at boundary k (0 < k < S): no bolus, no visit, the same zero-order inputs as before;
+    the integrator passes it without stopping (an output there comes from interpolation)."""
+    if k >= S:
+        return False
+    if has_policy and visit_index[k] >= 0:
+        return False
+    for r in range(N):
+        if bolus[k, r] != 0.0 or rate[k, r] != rate[k - 1, r]:
+            return False
+    return True
+
+
+def hermite(y0, f0, y1, f1, t0, h, t, out, N):
+    """Cubic Hermite interpolation at t in [t0, t0 + h] between (y0, f0) and (y1, f1) into out."""
+    th = (t - t0) / h
+    h00 = (1.0 + 2.0 * th) * (1.0 - th) * (1.0 - th)
+    h10 = th * (1.0 - th) * (1.0 - th)
+    h01 = th * th * (3.0 - 2.0 * th)
+    h11 = th * th * (th - 1.0)
+    for r in range(N):
+        out[r] = h00 * y0[r] + h10 * h * f0[r] + h01 * y1[r] + h11 * h * f1[r]
+
+
 def solve_patient(y, P, Q, n, inj, bounds, visit_index, bolus, rate, out_row, opts, has_policy, target, frac, rtol, atol,
                   max_steps, out_states, rec_vol, rec_conc, seg_ok, steps,
                   J, W, piv, U, f0, ytmp, fs, ynew, diam, prev, pst, vol, want, order):
     """Integrate one patient's whole course in place (``y``: (N,) initial state, overwritten); True if it succeeded.
 
     has_policy: whether visits run the label policy, dosing ``frac`` x PFU into lesion state ``target`` (0-based
-    position among the lesion states); inj (n,) bool; bounds (S+1,) days; visit_index (S,) -1 or the visit's 0-based number; bolus, rate (S, N);
-    out_row (S+1,) output row of each boundary or -1; out_states (G, N); rec_vol (S, n) mL; rec_conc (S,) PFU/mL;
-    seg_ok (S,) bool; steps (S,) accepted steps; the rest is scratch (N x N, (7, N), (N,), (n,), (4,))."""
+    position among the lesion states); inj (n,) bool; bounds (S+1,) days; visit_index (S,) -1 or the visit's 0-based
+    number; bolus, rate (S, N); out_row (S+1,) output row of each boundary or -1; out_states (G, N); rec_vol (S, n) mL;
+    rec_conc (S,) PFU/mL; seg_ok (S,) bool; steps (S,) accepted steps that start in each segment; the rest is scratch
+    (N x N, (7, N), (N,), (n,), (4,)).
+
+    The integrator stops only at boundaries where something happens (a dose, a visit, a change of infusion rate);
+    it passes the others, and outputs there come from cubic Hermite interpolation of the step that spans them."""
     N = n * NL + NS
     S = bounds.shape[0] - 1
     for l in range(n):
@@ -261,9 +289,9 @@ def solve_patient(y, P, Q, n, inj, bounds, visit_index, bolus, rate, out_row, op
         rec_conc[k] = 0.0
         for l in range(n):
             rec_vol[k, l] = 0.0
-    for k in range(S):
+    k = 0
+    while k < S:
         t0 = bounds[k]
-        t1 = bounds[k + 1]
         if out_row[k] >= 0:
             for r in range(N):
                 out_states[out_row[k], r] = y[r]
@@ -288,6 +316,12 @@ def solve_patient(y, P, Q, n, inj, bounds, visit_index, bolus, rate, out_row, op
                     jumped = True
         if jumped:
             h = min(h, 1e-2)
+        e = k + 1
+        while quiet(e, S, has_policy, visit_index, bolus, rate, N):
+            e += 1
+        t1 = bounds[e]
+        seg = k  # the segment the current step starts in
+        nxt = k + 1  # the next boundary passed inside (k < nxt < e) whose output is interpolated
         rhs_scalar(t0, y, P, Q, rate[k], n, f0)
         t = t0
         count = 0
@@ -306,16 +340,26 @@ def solve_patient(y, P, Q, n, inj, bounds, visit_index, bolus, rate, out_row, op
                     fresh_jac = True
                 err = ros_step(t, y, hh, f0, J, W, piv, U, ytmp, fs, ynew, P, Q, rate[k], n, N, atol, rtol)
             if err <= 1.0:
-                for r in range(N):
-                    y[r] = ynew[r]
-                t = t1 if last else t + hh
-                count += 1
-                fresh_jac = False
+                t_new = t1 if last else t + hh
                 if METHOD == 2:
                     for r in range(N):
-                        f0[r] = U[6, r]
+                        fs[r] = U[6, r]
                 else:
-                    rhs_scalar(t, y, P, Q, rate[k], n, f0)
+                    rhs_scalar(t_new, ynew, P, Q, rate[k], n, fs)
+                while nxt < e and bounds[nxt] <= t_new:
+                    if out_row[nxt] >= 0:
+                        hermite(y, f0, ynew, fs, t, t_new - t, bounds[nxt], out_states[out_row[nxt]], N)
+                    nxt += 1
+                steps[seg] += 1
+                count += 1
+                for r in range(N):
+                    y[r] = ynew[r]
+                    f0[r] = fs[r]
+                t = t_new
+                while seg + 1 < e and bounds[seg + 1] <= t:
+                    seg_ok[seg] = True
+                    seg += 1
+                fresh_jac = False
                 fac = 6.0 if err == 0.0 else min(6.0, max(0.2, 0.9 * err ** (-ERR_EXP)))
                 if not (last and hh < h):
                     h = hh * fac
@@ -324,13 +368,14 @@ def solve_patient(y, P, Q, n, inj, bounds, visit_index, bolus, rate, out_row, op
                 if h < 1e-12 * max(1.0, abs(t)):
                     ok = False
                     break
-        steps[k] = count
         for r in range(N):
             if not (abs(y[r]) < math.inf):
                 ok = False
         if not ok:
             break
-        seg_ok[k] = True
+        for q in range(k, e):
+            seg_ok[q] = True
+        k = e
     if ok and out_row[S] >= 0:
         for r in range(N):
             out_states[out_row[S], r] = y[r]
