@@ -163,3 +163,14 @@ def test_cuda_device_function_equals_cpu(tmp_path):
         cpu = np.full(Y.shape[1], np.nan)
         SM.rhs(0.0, Y[k], P[k], Q[k], R[k], n, cpu)
         np.testing.assert_array_equal(out[k], cpu)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_scalar_observable_equals_array_observable(n):
+    patient, lesion, y, rate = CASES[n]
+    ns: dict = {"math": __import__("math")}
+    exec(SM.source, ns)
+    out = np.full(n, np.nan)
+    ns["observe_longest_diameter_cm"](np.abs(y), SM.pack_patient(patient), SM.pack_lesion(lesion), n, out)
+    ref = np.asarray(NP.observables(np.abs(y), RhsArgs(patient, lesion, rate))["longest_diameter_cm"])
+    np.testing.assert_allclose(out, ref, rtol=1e-13, atol=0.0)
