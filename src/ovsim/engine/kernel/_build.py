@@ -80,6 +80,21 @@ def solve_batch_cuda(y0, P, Q, n, inj, bounds, visit_index, bolus, rate, out_row
                           prev[b], pst[b], vol[b], want[b], order[b])
 '''
 
+_CUDA_MINMAX = '''
+
+@cuda.jit(device=True)
+def max(a, b):
+    """max of two numbers as Python and numba's CPU target take it (a, unless b > a): numba 0.68's CUDA target
+    does not type the built-in max and min of two floats, so the module shadows them."""
+    return b if b > a else a
+
+
+@cuda.jit(device=True)
+def min(a, b):
+    """min of two numbers as Python and numba's CPU target take it (a, unless b < a)."""
+    return b if b < a else a
+'''
+
 _DEVICE_FUNCTIONS = ("rhs_scalar", "jac_scalar", "observe_longest_diameter_cm", "lu_factor", "lu_solve", "ros_step",
                      "erk_step", "rint", "label_visit", "_before", "_group", "solve_patient")
 
@@ -101,6 +116,8 @@ def kernel_source(model: ModelDefinition, target: str = "cpu", method: str = "ro
              f"METHOD = {METHODS[method]}", f"TSIT5_A = {_array(TSIT5_A)}", f"TSIT5_C = {_array(TSIT5_C)}",
              f"TSIT5_E = {_array(TSIT5_E)}", f"DAYS_PER_MONTH = {DAYS_PER_MONTH!r}"]
     body = inspect.getsource(_template)
+    if target != "cpu":
+        head += [_CUDA_MINMAX]
     text = "\n".join(head) + "\n\n\n" + scalar_source(model) + "\n\n" + body
     if target == "cpu":
         text += _CPU_DRIVER + "\n\n" + "\n".join(f"{f} = njit(cache=True, error_model='numpy')({f})" for f in _DEVICE_FUNCTIONS)
