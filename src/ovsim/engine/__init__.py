@@ -18,7 +18,7 @@ from ._dask import DaskConnectError, dask_session, local_cluster, scheduler_labe
 from ._dose_response import single_lesion_dose_response
 from ._inputs import PatientInputs, n_slots_for, population_inputs
 from ._jax_backend import JaxBackend
-from .kernel import NumbaBackend
+from .kernel import CudaBackend, NumbaBackend, cuda_gpu_available
 from ._options import SolverOptions
 from ._result import PatientResult
 from ._schedule import Schedule, build_schedule, dose_arrays
@@ -29,6 +29,9 @@ register_backend(JaxBackend())
 register_backend(ScipyBackend())
 for _method in ("tsit5", "ros34pw2", "ros34pw2-diagonal"):
     register_backend(NumbaBackend(_method))
+if cuda_gpu_available():  # a real GPU only (never the simulator); numba.cuda is imported only if a driver is there
+    for _method in ("tsit5", "ros34pw2", "ros34pw2-diagonal"):
+        register_backend(CudaBackend(_method))
 
 __all__ = [
     "Backend",
@@ -36,6 +39,7 @@ __all__ = [
     "CohortResult",
     "DENSE_OUTPUT",
     "DaskConnectError",
+    "CudaBackend",
     "DIFFERENTIABLE",
     "GPU",
     "JaxBackend",
