@@ -14,11 +14,10 @@ from ._app import app, check_out_path, fail, safe_text, warn
 
 
 #: Help of ``--workers`` (trial, cohort, calibrate): when worker processes pay off (docs/performance.md, "Workers").
-WORKERS_HELP = ("Worker processes, at most one per free core. Each is a new process that imports ovsim and loads "
-                "(on a cold cache: compiles) the JAX programs, a few seconds per arm before its first patient. More "
-                "than one helps only above a few hundred patients per arm on a warm cache with the cores idle "
-                "(OPTiM's 295-patient T-VEC arm: 26 s -> 21 s on 2 cores); for a small trial, a first (cold) run "
-                "or a busy machine, 1 is as fast or faster (docs/performance.md, Workers).")
+WORKERS_HELP = ("Worker processes, at most one per free core. The default fused kernel already uses every core "
+                "in one process (threads over patients), so 1 is right for it; more helps the jax backend above a "
+                "few hundred patients per arm on a warm cache with the cores idle. Each worker is a new process "
+                "that imports ovsim and loads its compiled code (docs/performance.md, Workers).")
 #: Help of ``--dask`` (trial, cohort, calibrate).
 DASK_HELP = "local, or a scheduler address tcp://host:8786; see docs/dask.md"
 

@@ -86,6 +86,7 @@ def local_cluster(n_workers: int | None = None) -> Any:
                if k not in BLAS_THREAD_VARIABLES}
     env = {k: os.environ[k] for k in BLAS_THREAD_VARIABLES if k in os.environ}
     env["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
+    env["NUMBA_NUM_THREADS"] = "1"  # one single-threaded worker per core
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*already in use")  # its HTTP port, when another cluster runs
         return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -139,10 +140,12 @@ def dask_session(scheduler: Any) -> Iterator[Any]:
 
 def _shard_task(population: Population, regimen: dict[str, Any], modules: list[str], backend: Backend,
                 kwargs: dict[str, Any]) -> CohortResult:
-    """One shard on a Dask worker: XLA kept to the worker's one thread (if JAX is not loaded yet), JAX
+    """One shard on a Dask worker: XLA and numba kept to the worker's one thread (if not loaded yet), JAX
     configured (64-bit floats, compile cache) by ``_run_shard``."""
     if "jax" not in sys.modules and "xla_cpu_multi_thread_eigen" not in os.environ.get("XLA_FLAGS", ""):
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
+    if "numba" not in sys.modules and "NUMBA_NUM_THREADS" not in os.environ:
+        os.environ["NUMBA_NUM_THREADS"] = "1"  # the kernel keeps to the worker's one thread
     return _run_shard(population, regimen, modules, backend, kwargs)
 
 

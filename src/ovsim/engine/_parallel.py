@@ -35,6 +35,7 @@ from ._runner import run_cohort
 
 def _init_worker(parent: int | None = None) -> None:
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
+    os.environ["NUMBA_NUM_THREADS"] = "1"  # one process per core: the kernel's prange keeps to its own core
     if parent is not None:
         exit_with_parent(parent)
 

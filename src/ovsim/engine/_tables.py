@@ -29,8 +29,9 @@ def lesion_cells(model: ModelDefinition, states: np.ndarray, n_slots: int) -> np
 
 
 def patient_records(schedule: Schedule, model: ModelDefinition, inputs: PatientInputs, raw: RawSolution, i: int,
-                    patient_id: str, lesion_ids: list[str]) -> pd.DataFrame:
-    """Dose records of patient ``i`` of a chunk: the policy's (from the solve) and each scheduled treatment's."""
+                    patient_id: str, lesion_ids: list[str], sort: bool = True) -> pd.DataFrame | list[pd.DataFrame]:
+    """Dose records of patient ``i`` of a chunk: the policy's (from the solve) and each scheduled treatment's
+    (``sort`` False: the unsorted frames, for a caller that sorts a whole chunk once)."""
     frames = []
     m = len(lesion_ids)
     if schedule.policy is not None:
@@ -42,7 +43,7 @@ def patient_records(schedule: Schedule, model: ModelDefinition, inputs: PatientI
     for _, dosing in schedule.scheduled:
         cmt = model.index(dosing.target, inputs.n_slots) + 1
         frames.append(dosing.records(patient_id, schedule.horizon_days, values, cmt))
-    return combine_records(*frames)
+    return combine_records(*frames) if sort else frames
 
 
 def chunk_tables(chunk: Population, model: ModelDefinition, inputs: PatientInputs, schedule: Schedule,
@@ -77,8 +78,9 @@ def chunk_tables(chunk: Population, model: ModelDefinition, inputs: PatientInput
         .astype(object) + " (step limit or non-finite state)",
     )
     status = pd.DataFrame({"patient_id": ids, "ok": ok, "reason": reason, "steps": np.asarray(raw.steps).sum(axis=1)})
-    records = [patient_records(schedule, model, inputs, raw, i, ids[i], list(lesion_id[i, has[i]]))
-               for i in np.nonzero(ok)[0]]
+    records = [frame for i in np.nonzero(ok)[0]  # sorted once, below (by ID, TIME, DRUG, CMT: no ties)
+               for frame in patient_records(schedule, model, inputs, raw, i, ids[i], list(lesion_id[i, has[i]]),
+                                            sort=False)]
     widen = lambda a, fill: np.concatenate(  # noqa: E731
         [a, np.full(a.shape[:-1] + (width - a.shape[-1],), fill, dtype=a.dtype)], axis=-1)
     wide = np.where(ok[:, None, None], widen(diameter, 0.0), np.nan)  # a failed patient is NaN in every slot
