@@ -96,7 +96,7 @@ def min(a, b):
 '''
 
 _DEVICE_FUNCTIONS = ("rhs_scalar", "jac_scalar", "observe_longest_diameter_cm", "lu_factor", "lu_solve", "ros_step",
-                     "erk_step", "quiet", "hermite", "rint", "label_visit", "_before", "_group", "solve_patient")
+                     "erk_step", "quiet", "hermite", "tsit5_dense", "rint", "label_visit", "_before", "_group", "solve_patient")
 
 
 def _array(a: np.ndarray) -> str:

@@ -262,6 +262,23 @@ def hermite(y0, f0, y1, f1, t0, h, t, out, N):
         out[r] = h00 * y0[r] + h10 * h * f0[r] + h01 * y1[r] + h11 * h * f1[r]
 
 
+def tsit5_dense(y0, K, t0, h, t, out, N):
+    """Tsit5's own continuous extension (Tsitouras 2011, as diffrax evaluates it) at t in [t0, t0 + h] from the
+    step's start y0 and its stages K (derivatives, per day) into out."""
+    th = (t - t0) / h
+    b1 = -1.0530884977290216 * th * (th - 1.3299890189751412) * (th * th - 1.4364028541716351 * th
+                                                                 + 0.7139816917074209)
+    b2 = 0.1017 * th * th * (th * th - 2.1966568338249754 * th + 1.2949852507374631)
+    b3 = 2.490627285651252793 * th * th * (th * th - 2.38535645472061657 * th + 1.57803468208092486)
+    b4 = -16.54810288924490272 * (th - 1.21712927295533244) * (th - 0.61620406037800089) * th * th
+    b5 = 47.37952196281928122 * (th - 1.203071208372362603) * (th - 0.658047292653547382) * th * th
+    b6 = -34.87065786149660974 * (th - 1.2) * (th - 0.666666666666666667) * th * th
+    b7 = 2.5 * (th - 1.0) * (th - 0.6) * th * th
+    for r in range(N):
+        out[r] = y0[r] + h * (b1 * K[0, r] + b2 * K[1, r] + b3 * K[2, r] + b4 * K[3, r] + b5 * K[4, r]
+                              + b6 * K[5, r] + b7 * K[6, r])
+
+
 def solve_patient(y, P, Q, n, inj, bounds, visit_index, bolus, rate, out_row, opts, has_policy, target, frac, rtol, atol,
                   max_steps, out_states, rec_vol, rec_conc, seg_ok, steps,
                   J, W, piv, U, f0, ytmp, fs, ynew, diam, prev, pst, vol, want, order):
@@ -274,7 +291,8 @@ def solve_patient(y, P, Q, n, inj, bounds, visit_index, bolus, rate, out_row, op
     (N x N, (7, N), (N,), (n,), (4,)).
 
     The integrator stops only at boundaries where something happens (a dose, a visit, a change of infusion rate);
-    it passes the others, and outputs there come from cubic Hermite interpolation of the step that spans them."""
+    it passes the others, and outputs there come from interpolation within the step that spans them (Tsit5's
+    own continuous extension; cubic Hermite for ROS34PW2)."""
     N = n * NL + NS
     S = bounds.shape[0] - 1
     for l in range(n):
@@ -347,7 +365,9 @@ def solve_patient(y, P, Q, n, inj, bounds, visit_index, bolus, rate, out_row, op
                 else:
                     rhs_scalar(t_new, ynew, P, Q, rate[k], n, fs)
                 while nxt < e and bounds[nxt] <= t_new:
-                    if out_row[nxt] >= 0:
+                    if out_row[nxt] >= 0 and METHOD == 2:
+                        tsit5_dense(y, U, t, t_new - t, bounds[nxt], out_states[out_row[nxt]], N)
+                    elif out_row[nxt] >= 0:
                         hermite(y, f0, ynew, fs, t, t_new - t, bounds[nxt], out_states[out_row[nxt]], N)
                     nxt += 1
                 steps[seg] += 1
