@@ -83,7 +83,10 @@ def cores_available() -> int:
 
 def child(script: str, args: list[str], timeout: float | None = None) -> dict:
     """Run ``script`` in a fresh interpreter (its own peak memory); its last stdout line is JSON."""
-    proc = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=timeout)
+    try:
+        proc = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
         return {"error": f"exit {proc.returncode}: {tail}"}
