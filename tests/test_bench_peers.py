@@ -40,7 +40,7 @@ def test_compiled_reference_solver_is_the_engine_loop_with_other_arithmetic():
     from ovsim.engine import _scipy_backend
 
     pop = w.population(2).rows(1, 2)
-    kw = dict(horizon_days=56.0, output_every_days=28.0, chunk_size=2, backend=ScipyBackend("Radau"),
+    kw = dict(horizon_days=28.0, output_every_days=14.0, chunk_size=2, backend=ScipyBackend("Radau"),
               solver=SolverOptions(rtol=1e-8, atol=1e-10))
     plain = simulate_cohort(pop, **kw)
     original = _scipy_backend.solve_ivp
