@@ -58,7 +58,7 @@ def peer_names(registered: tuple[str, ...] | None = None) -> list[str]:
 
 def has_roadrunner() -> bool:
     try:
-        import libsbml  # noqa: F401
+        import libsbml  # noqa: F401 (installed?)
         import roadrunner  # noqa: F401
     except ImportError:
         return False
