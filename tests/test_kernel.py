@@ -125,3 +125,23 @@ def test_a_second_process_loads_the_compiled_kernel(tmp_path):
     assert first["misses"] >= 1 and first["hits"] == 0
     assert second["hits"] >= 1 and second["misses"] == 0
     assert list(tmp_path.glob("ovsim_kernel_cpu_*.py"))
+
+
+def test_trial_backend_option(tmp_path):
+    """``ovsim trial --backend``: the kernel by default, jax on request (recorded per arm), a bad name in one line."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from ovsim.cli import app
+
+    runner = CliRunner()
+    bad = runner.invoke(app, ["trial", "--backend", "nope", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "--backend: expected auto or one of" in bad.output
+    for backend, expected in (("auto", "numba"), ("jax", "jax")):
+        out = tmp_path / backend
+        res = runner.invoke(app, ["trial", "--patients", "4", "--seed", "2", "--no-report", "--backend", backend,
+                                  "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        cohorts = json.loads((out / "endpoints.json").read_text())["provenance"]["cohorts"]
+        assert {c["backend"] for c in cohorts.values()} == {expected}

@@ -23,6 +23,8 @@ def trial(
                                  help="Total patients, split as in the scenario."),
     workers: int = typer.Option(1, min=1, help=WORKERS_HELP),
     dask: str = typer.Option(None, "--dask", metavar="SCHEDULER", show_default=False, help=DASK_HELP),
+    backend: str = typer.Option("auto", "--backend", help="Engine: auto (the fused kernel where it runs the "
+                                "regimen, else jax), numba, jax, scipy (docs/kernel.md)."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html."),
     chunk_size: int = typer.Option(128, min=1, help="Patients per compiled batch."),
     resume: bool = typer.Option(False, "--resume", help="Continue a killed run into OUT from its checkpoint "
@@ -48,6 +50,7 @@ def trial(
 
     scenario = _scenario_file(scenario)
     inputs = {"scenario": scenario}
+    _check_backend(backend)
     path = check_ovsim_out(out, inputs) if out is not None else None  # before any work
     try:
         sc = load_scenario(scenario)
@@ -69,7 +72,7 @@ def trial(
         with dask_or_fail(dask, workers), atomic_output_dir(path, kind="trial", resume=resume) as tmp:
             result = run_trial(sc, seed=seed, patients=patients, workers=workers, chunk_size=chunk_size,
                                progress=True, checkpoint=tmp / CHECKPOINT_DIR, resume=resume,
-                               set_from_cli=tuple(set_ or ()), dask=dask)
+                               set_from_cli=tuple(set_ or ()), dask=dask, backend=backend)
             result.write_files(tmp, report=report, cdisc=cdisc)
     except ValueError as err:
         fail(str(err))
@@ -130,3 +133,11 @@ def _with_sets(sc, items: list[str] | None):
         if not regimen.label_conformant:
             warn(f"arms.{arm}: research regimen, not the Imlygic label ({'; '.join(regimen.not_label())})")
     return sc
+
+
+def _check_backend(backend: str) -> None:
+    """One line for an unknown ``--backend``."""
+    from ..engine import backend_names
+
+    if backend != "auto" and backend not in backend_names():
+        fail(f"--backend: expected auto or one of {', '.join(backend_names())} (got {backend!r})")

@@ -26,7 +26,7 @@ def calibrated_pool_sha256() -> dict[str, Any]:
 def trial_provenance(sc: TrialScenario, seed: int, *, design: str, patients: dict[str, int],
                      failed: dict[str, int], cohorts: dict[str, dict[str, Any]], calibrated: bool) -> dict[str, Any]:
     """The ``provenance`` of ``endpoints.json``: ovsim's version, the scenario and its hash, the seed, design,
-    patients and failures per arm, the response criterion, each arm's cohort facts (device, failures, lane
+    patients and failures per arm, the response criterion, each arm's cohort facts (backend, device, failures, lane
     efficiency), the software ``environment`` (versions, git commit) and, when the patients were drawn from
     the shipped calibrated pool (``calibrated``), that pool's hash (``calibrated_pool``; else None)."""
     return {

@@ -96,10 +96,12 @@ def simulate_arms(
     checkpoint: Path | None = None,
     resume: bool = False,
     dask: Any = None,
+    backend: Any = "auto",
 ) -> dict[str, Any]:
     """Each arm's cohort simulated on its regimen over the assessment horizon (``CohortResult`` per arm);
     with ``checkpoint``, arm ``i`` records its chunks in ``checkpoint/arm-<i>`` (``resume``: continues them);
-    ``dask``: a Dask scheduler for every arm (``simulate_cohort``'s)."""
+    ``dask``: a Dask scheduler for every arm (``simulate_cohort``'s); ``backend``: ``simulate_cohort``'s (``auto``:
+    the fastest that runs each arm's regimen)."""
     regimens = scenario.regimens()
     a = scenario.assessment
     out = {}
@@ -111,7 +113,7 @@ def simulate_arms(
                                        output_every_days=a.every_days, chunk_size=chunk_size, solver=solver,
                                        workers=workers, progress=progress,
                                        checkpoint=None if checkpoint is None else Path(checkpoint) / f"arm-{i}",
-                                       resume=resume, dask=dask)
+                                       resume=resume, dask=dask, backend=backend)
     return out
 
 
@@ -129,6 +131,7 @@ def run_trial(
     resume: bool = False,
     set_from_cli: tuple[str, ...] = (),
     dask: Any = None,
+    backend: Any = "auto",
 ) -> TrialResult:
     """Run a virtual trial. ``seed`` and ``patients`` (total, split as in the scenario) override the
     scenario's; ``population``, if given, is treated on every arm (a paired comparison of those patients).
@@ -137,7 +140,8 @@ def run_trial(
     (same inputs only, else ``ResumeError``: "cannot resume: the run's inputs differ (...)").
     Model-parameter overrides (``parameters:``) replace the drawn values after the arms are drawn; ``set_from_cli``
     (the ``--set`` options, already merged into the scenario) is recorded in the provenance. ``dask``: simulate on
-    a Dask cluster (``"local"``, ``tcp://host:8786`` or a ``distributed.Client``; the same results; docs/dask.md)."""
+    a Dask cluster (``"local"``, ``tcp://host:8786`` or a ``distributed.Client``; the same results; docs/dask.md).
+    ``backend``: ``auto`` (the fused kernel where it runs the regimen, else jax), ``numba``, ``jax``, ``scipy``."""
     from ..engine._runner import open_checkpoint, population_digest, split_runtime
 
     sc = scenario or load_scenario()
@@ -152,10 +156,12 @@ def run_trial(
     if checkpoint is not None:
         manifest = {"ovsim_version": __version__, "scenario_sha256": sc.digest(), "seed": seed, "patients": patients,
                     "population": None if population is None else population_digest(population),
-                    "workers": workers, "chunk_size": chunk_size, "solver": asdict(solver)}
+                    "workers": workers, "chunk_size": chunk_size, "solver": asdict(solver),
+                    "backend": backend if isinstance(backend, str) else backend.name}
         resume = open_checkpoint(Path(checkpoint), manifest, resume)
     results = simulate_arms(sc, populations, workers=workers, chunk_size=chunk_size, solver=solver, progress=progress,
-                            checkpoint=None if checkpoint is None else Path(checkpoint), resume=resume, dask=dask)
+                            checkpoint=None if checkpoint is None else Path(checkpoint), resume=resume, dask=dask,
+                            backend=backend)
     endpoints, tables, forecast = analyse_arms(sc, seed, populations, results)
     arms = list(sc.arms)
     subgroup_comparisons = endpoints.pop("subgroup_comparisons")
@@ -163,7 +169,7 @@ def run_trial(
     provenance = trial_provenance(  # deterministic (endpoints.json); the timestamp goes to run.json
         sc, seed, design="paired" if population is not None else sc.design,
         patients={k: len(p) for k, p in populations.items()}, failed=failed,
-        cohorts={arm: {k: res.provenance.get(k) for k in ("device", "n_failed", "lane_efficiency")}
+        cohorts={arm: {k: res.provenance.get(k) for k in ("backend", "device", "n_failed", "lane_efficiency")}
                  for arm, res in results.items()},
         calibrated=sc.population == "optim_calibrated" and population is None)
     overrides = sc.override_provenance()

@@ -3,8 +3,9 @@
 The module's text is the model's generated scalar functions (:func:`ovsim.model.scalar_source`), the
 kernel template (:mod:`._template`), the method's coefficients and a batch driver, so nothing of the
 biology is written by hand here. It is written once to ``$OVSIM_KERNEL_CACHE`` (default
-``~/.cache/ovsim/kernels``) under the SHA-256 of its text and compiled by numba with ``cache=True``: the
-machine code is kept beside it, so a second process compiles nothing (it loads in well under a second).
+``~/.cache/ovsim/kernels``) under a digest of everything its text depends on (:func:`_cache_key`) and compiled
+by numba with ``cache=True``: the machine code is kept beside it, so a second process neither generates the
+text nor compiles (it loads in about a second).
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def _array(a: np.ndarray) -> str:
     return "np.array(" + repr(np.asarray(a).tolist()) + ")"
 
 
-def kernel_source(model: ModelDefinition, target: str = "cpu", method: str = "ros34pw2") -> str:
+def kernel_source(model: ModelDefinition, target: str = "cpu", method: str = "tsit5") -> str:
     """The text of the kernel module of ``model`` for ``target`` (``cpu``: numba.njit and the ``solve_batch``
     driver, parallel over patients; ``cuda``: device functions and the ``solve_batch_cuda`` global kernel, one
     thread per patient, compiled with ``cuda.jit(cache=True)``: numba keeps the GPU code beside the module)."""
@@ -136,21 +137,35 @@ def cache_dir() -> Path:
     return Path(os.environ.get("OVSIM_KERNEL_CACHE", str(Path.home() / ".cache" / "ovsim" / "kernels")))
 
 
-@functools.cache
-def kernel_module(model: ModelDefinition, target: str = "cpu", method: str = "ros34pw2") -> ModuleType:
-    """The imported kernel module of ``model`` (written to the cache folder first if new; cached per process)."""
+def _cache_key(model: ModelDefinition, target: str, method: str) -> str:
+    """A digest of everything the kernel's text depends on, cheap to compute: the model's array form (2 ms; the
+    same definition as the scalar form), the sources of the scalar code generator, the template, the tableau
+    and this module, the target, the method and numba's version. Generating the scalar form itself (its
+    Jacobian through sympy) takes about half a second per model, so a cached kernel skips it."""
     import numba
 
-    text = kernel_source(model, target, method)
-    digest = hashlib.sha256((text + numba.__version__).encode()).hexdigest()[:20]
-    name = f"ovsim_kernel_{target}_{digest}"
+    from ...model._codegen_array import array_source
+    from ...model import _codegen_scalar
+    from . import _tableau
+
+    parts = [array_source(model), inspect.getsource(_codegen_scalar), inspect.getsource(_template),
+             inspect.getsource(_tableau), inspect.getsource(sys.modules[__name__]), target, method, numba.__version__]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:20]
+
+
+@functools.cache
+def kernel_module(model: ModelDefinition, target: str = "cpu", method: str = "tsit5") -> ModuleType:
+    """The imported kernel module of ``model`` (generated and written to the cache folder first if new; cached
+    per process). The file is named by :func:`_cache_key`, so a process finds an existing kernel without
+    generating its text, and numba then loads its machine code (``cache=True``) instead of compiling."""
+    name = f"ovsim_kernel_{target}_{_cache_key(model, target, method)}"
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.py"
-    if not path.is_file() or path.read_text() != text:
+    if not path.is_file():
         scratch = path.with_name(f".{name}.{os.getpid()}.tmp")
-        scratch.write_text(text)
-        os.replace(scratch, path)  # whole or absent: a concurrent process reads either the old text or this one
+        scratch.write_text(kernel_source(model, target, method))
+        os.replace(scratch, path)  # whole or absent: a concurrent process reads either nothing or this text
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from ...model._codegen_scalar import generate_scalar_model
 from ...regimen import LabelPolicy, load_label
 from .._backend import BatchInputs, RawSolution
 from .._options import SolverOptions
@@ -39,7 +38,6 @@ def policy_arrays(policy: Any) -> tuple[np.ndarray, int]:
 def kernel_arguments(batch: BatchInputs, options: SolverOptions) -> dict[str, Any]:
     """The kernel's arrays for ``batch`` (shared by the CPU and GPU drivers)."""
     model, n = batch.model, batch.n_slots
-    scalar = generate_scalar_model(model)
     b, n_state = batch.y0.shape
     policy = batch.policy
     if policy is not None:
@@ -52,8 +50,8 @@ def kernel_arguments(batch: BatchInputs, options: SolverOptions) -> dict[str, An
     out_row[np.asarray(batch.grid_index)] = np.arange(len(batch.grid_index))
     atol = options.atol * np.asarray(model.scale(n), float) if options.scaled_atol else np.full(n_state, options.atol)
     return dict(
-        y0=np.ascontiguousarray(batch.y0, dtype=float), P=np.ascontiguousarray(scalar.pack_patient(batch.patient)),
-        Q=np.ascontiguousarray(scalar.pack_lesion(batch.lesion)), n=n,
+        y0=np.ascontiguousarray(batch.y0, dtype=float), P=_pack(batch.patient, model.patient_names(), -1),
+        Q=_pack(batch.lesion, model.lesion_names(), -1), n=n,
         inj=np.ascontiguousarray(batch.injectable, dtype=np.bool_),
         bounds=np.ascontiguousarray(batch.boundaries_day, dtype=float),
         visit_index=np.ascontiguousarray(batch.visit_index, dtype=np.int64),
@@ -62,6 +60,13 @@ def kernel_arguments(batch: BatchInputs, options: SolverOptions) -> dict[str, An
         frac=np.ascontiguousarray(frac, dtype=float), rtol=float(options.rtol), atol=atol,
         max_steps=int(options.max_steps),
     )
+
+
+def _pack(values: Any, names: tuple[str, ...], axis: int) -> np.ndarray:
+    """The scalar form's packed inputs (``ScalarModel.pack_patient``/``pack_lesion``: names in the definition's
+    order along the last axis), without generating the scalar form."""
+    return np.ascontiguousarray(np.stack(np.broadcast_arrays(*(np.asarray(values[k], float) for k in names)),
+                                         axis=axis))
 
 
 def empty_outputs(batch: BatchInputs) -> dict[str, np.ndarray]:
