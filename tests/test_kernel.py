@@ -54,7 +54,7 @@ def test_in_kernel_policy_equals_the_array_policy(which):
     """Random courses of 12 visits, 9 lesions: the kernel's volumes, strengths and state equal policy_step's."""
     policy = POLICIES[which]
     module = kernel_module(model_for(("tvec",)), "cpu", "tsit5")
-    opts, _ = policy_arrays(type("P", (), {"policy": policy, "options_array": policy.as_arrays})())
+    opts = policy_arrays(type("P", (), {"policy": policy, "options_array": policy.as_arrays})())
     rng = np.random.default_rng(which)
     L = 9
     for course in range(20):

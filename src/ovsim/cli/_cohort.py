@@ -18,6 +18,14 @@ WORKERS_HELP = ("Worker processes, at most one per free core. The default fused 
                 "in one process (threads over patients), so 1 is right for it; more helps the jax backend above a "
                 "few hundred patients per arm on a warm cache with the cores idle. Each worker is a new process "
                 "that imports ovsim and loads its compiled code (docs/performance.md, Workers).")
+def check_backend_option(backend: str) -> None:
+    """``--backend`` (simulate, trial): ``auto`` or a registered backend, else one line (exit 2)."""
+    from ..engine import backend_names
+
+    if backend != "auto" and backend not in backend_names():
+        fail(f"--backend: expected auto or one of {', '.join(backend_names())} (got {backend!r})")
+
+
 #: Help of ``--dask`` (trial, cohort, calibrate).
 DASK_HELP = "local, or a scheduler address tcp://host:8786; see docs/dask.md"
 

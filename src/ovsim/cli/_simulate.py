@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ._app import app, fail, rich_console, safe_text, strip_control, warn
-from ._cohort import check_ovsim_out
+from ._cohort import check_backend_option, check_ovsim_out
 
 
 @app.command()
@@ -32,10 +32,7 @@ def simulate(
     console = rich_console(stderr=True)
     if table_format not in TABLE_FORMATS:
         fail(f"--format: expected one of {', '.join(TABLE_FORMATS)} (got {table_format!r})")
-    from ..engine import backend_names
-
-    if backend != "auto" and backend not in backend_names():
-        fail(f"--backend: expected auto or one of {', '.join(backend_names())} (got {backend!r})")
+    check_backend_option(backend)
     try:
         scenario = load_patient(patient_file)
     except InputFileError as err:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ._app import app, fail, warn
-from ._cohort import DASK_HELP, WORKERS_HELP, check_ovsim_out, dask_or_fail
+from ._cohort import DASK_HELP, WORKERS_HELP, check_backend_option, check_ovsim_out, dask_or_fail
 
 
 @app.command()
@@ -50,7 +50,7 @@ def trial(
 
     scenario = _scenario_file(scenario)
     inputs = {"scenario": scenario}
-    _check_backend(backend)
+    check_backend_option(backend)
     path = check_ovsim_out(out, inputs) if out is not None else None  # before any work
     try:
         sc = load_scenario(scenario)
@@ -133,11 +133,3 @@ def _with_sets(sc, items: list[str] | None):
         if not regimen.label_conformant:
             warn(f"arms.{arm}: research regimen, not the Imlygic label ({'; '.join(regimen.not_label())})")
     return sc
-
-
-def _check_backend(backend: str) -> None:
-    """One line for an unknown ``--backend``."""
-    from ..engine import backend_names
-
-    if backend != "auto" and backend not in backend_names():
-        fail(f"--backend: expected auto or one of {', '.join(backend_names())} (got {backend!r})")

@@ -30,7 +30,7 @@ from ..treatments import Regimen
 from ._backend import Backend
 from ._cohort_result import CohortResult
 from ._inputs import n_slots_for
-from ._parallel import _run_shard, merge_shards, shard_bounds
+from ._parallel import _run_shard, merge_shards, shard_bounds, single_thread_env
 
 CONNECT_TIMEOUT_S = 10.0
 """Seconds to wait for a scheduler (or a local cluster) to answer before giving up."""
@@ -85,8 +85,7 @@ def local_cluster(n_workers: int | None = None) -> Any:
     environ = {k: v for k, v in (dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {}).items()
                if k not in BLAS_THREAD_VARIABLES}
     env = {k: os.environ[k] for k in BLAS_THREAD_VARIABLES if k in os.environ}
-    env["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
-    env["NUMBA_NUM_THREADS"] = "1"  # one single-threaded worker per core
+    env.update(single_thread_env())  # one single-threaded worker per core
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*already in use")  # its HTTP port, when another cluster runs
         return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -142,10 +141,11 @@ def _shard_task(population: Population, regimen: dict[str, Any], modules: list[s
                 kwargs: dict[str, Any]) -> CohortResult:
     """One shard on a Dask worker: XLA and numba kept to the worker's one thread (if not loaded yet), JAX
     configured (64-bit floats, compile cache) by ``_run_shard``."""
+    env = single_thread_env()
     if "jax" not in sys.modules and "xla_cpu_multi_thread_eigen" not in os.environ.get("XLA_FLAGS", ""):
-        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
+        os.environ["XLA_FLAGS"] = env["XLA_FLAGS"]
     if "numba" not in sys.modules and "NUMBA_NUM_THREADS" not in os.environ:
-        os.environ["NUMBA_NUM_THREADS"] = "1"  # the kernel keeps to the worker's one thread
+        os.environ["NUMBA_NUM_THREADS"] = env["NUMBA_NUM_THREADS"]
     return _run_shard(population, regimen, modules, backend, kwargs)
 
 

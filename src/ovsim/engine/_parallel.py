@@ -33,9 +33,15 @@ from ._inputs import n_slots_for
 from ._runner import run_cohort
 
 
+def single_thread_env() -> dict[str, str]:
+    """Environment of a worker process that owns one core: XLA without its multi-threaded Eigen, the fused
+    kernel's numba ``prange`` on one thread (read when JAX / numba are first imported in that process)."""
+    return {"XLA_FLAGS": (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip(),
+            "NUMBA_NUM_THREADS": "1"}
+
+
 def _init_worker(parent: int | None = None) -> None:
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
-    os.environ["NUMBA_NUM_THREADS"] = "1"  # one process per core: the kernel's prange keeps to its own core
+    os.environ.update(single_thread_env())
     if parent is not None:
         exit_with_parent(parent)
 

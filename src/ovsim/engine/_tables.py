@@ -29,9 +29,15 @@ def lesion_cells(model: ModelDefinition, states: np.ndarray, n_slots: int) -> np
 
 
 def patient_records(schedule: Schedule, model: ModelDefinition, inputs: PatientInputs, raw: RawSolution, i: int,
-                    patient_id: str, lesion_ids: list[str], sort: bool = True) -> pd.DataFrame | list[pd.DataFrame]:
-    """Dose records of patient ``i`` of a chunk: the policy's (from the solve) and each scheduled treatment's
-    (``sort`` False: the unsorted frames, for a caller that sorts a whole chunk once)."""
+                    patient_id: str, lesion_ids: list[str]) -> pd.DataFrame:
+    """Dose records of patient ``i`` of a chunk, sorted (:func:`~ovsim.regimen.combine_records`)."""
+    return combine_records(*record_frames(schedule, model, inputs, raw, i, patient_id, lesion_ids))
+
+
+def record_frames(schedule: Schedule, model: ModelDefinition, inputs: PatientInputs, raw: RawSolution, i: int,
+                  patient_id: str, lesion_ids: list[str]) -> list[pd.DataFrame]:
+    """Unsorted dose-record frames of patient ``i`` of a chunk: the policy's (from the solve) and each scheduled
+    treatment's."""
     frames = []
     m = len(lesion_ids)
     if schedule.policy is not None:
@@ -43,7 +49,7 @@ def patient_records(schedule: Schedule, model: ModelDefinition, inputs: PatientI
     for _, dosing in schedule.scheduled:
         cmt = model.index(dosing.target, inputs.n_slots) + 1
         frames.append(dosing.records(patient_id, schedule.horizon_days, values, cmt))
-    return combine_records(*frames) if sort else frames
+    return frames
 
 
 def chunk_tables(chunk: Population, model: ModelDefinition, inputs: PatientInputs, schedule: Schedule,
@@ -79,8 +85,7 @@ def chunk_tables(chunk: Population, model: ModelDefinition, inputs: PatientInput
     )
     status = pd.DataFrame({"patient_id": ids, "ok": ok, "reason": reason, "steps": np.asarray(raw.steps).sum(axis=1)})
     records = [frame for i in np.nonzero(ok)[0]  # sorted once, below (by ID, TIME, DRUG, CMT: no ties)
-               for frame in patient_records(schedule, model, inputs, raw, i, ids[i], list(lesion_id[i, has[i]]),
-                                            sort=False)]
+               for frame in record_frames(schedule, model, inputs, raw, i, ids[i], list(lesion_id[i, has[i]]))]
     widen = lambda a, fill: np.concatenate(  # noqa: E731
         [a, np.full(a.shape[:-1] + (width - a.shape[-1],), fill, dtype=a.dtype)], axis=-1)
     wide = np.where(ok[:, None, None], widen(diameter, 0.0), np.nan)  # a failed patient is NaN in every slot

@@ -55,11 +55,17 @@ class ScalarModel:
 
     def pack_patient(self, patient: Mapping[str, Any]) -> np.ndarray:
         """P from ``{name: scalar or (B,)}`` (the array form's ``RhsArgs.patient``): (k,) or (B, k) floats."""
-        return np.stack(np.broadcast_arrays(*(np.asarray(patient[k], float) for k in self.patient_names)), axis=-1)
+        return pack_inputs(patient, self.patient_names)
 
     def pack_lesion(self, lesion: Mapping[str, Any]) -> np.ndarray:
         """Q from ``{name: (n,) or (B, n)}`` (the array form's ``RhsArgs.lesion``): (n, k) or (B, n, k) floats."""
-        return np.stack(np.broadcast_arrays(*(np.asarray(lesion[k], float) for k in self.lesion_names)), axis=-1)
+        return pack_inputs(lesion, self.lesion_names)
+
+
+def pack_inputs(values: Mapping[str, Any], names: tuple[str, ...]) -> np.ndarray:
+    """The scalar form's packed inputs: ``values[name]`` for each of ``names`` (the definition's
+    ``patient_names()`` or ``lesion_names()``) stacked along a new last axis, as floats."""
+    return np.stack(np.broadcast_arrays(*(np.asarray(values[k], float) for k in names)), axis=-1)
 
 
 @functools.cache

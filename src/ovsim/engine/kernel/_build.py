@@ -34,10 +34,11 @@ def solve_batch(y0, P, Q, n, inj, bounds, visit_index, bolus, rate, out_row, opt
     depend on the thread that solves it."""
     B = y0.shape[0]
     N = y0.shape[1]
+    M = 1 if METHOD == 2 else N  # Tsit5 uses no Jacobian: 1 x 1 placeholders
     for b in prange(B):
-        J = np.empty((N, N))
-        W = np.empty((N, N))
-        piv = np.empty(N, np.int64)
+        J = np.empty((M, M))
+        W = np.empty((M, M))
+        piv = np.empty(M, np.int64)
         U = np.empty((7, N))
         f0 = np.empty(N)
         ytmp = np.empty(N)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ...model._codegen_scalar import pack_inputs
 from ...regimen import LabelPolicy, load_label
 from .._backend import BatchInputs, RawSolution
 from .._options import SolverOptions
@@ -20,8 +21,8 @@ from ._build import kernel_module
 from ._tableau import METHODS
 
 
-def policy_arrays(policy: Any) -> tuple[np.ndarray, int]:
-    """``(opts, target)`` of the kernel for ``policy`` (see :mod:`._template`); a one-line error for a policy the
+def policy_arrays(policy: Any) -> np.ndarray:
+    """``opts`` of the kernel for ``policy`` (see :mod:`._template`); a one-line error for a policy the
     kernel does not know (only the Imlygic label policy runs in the kernel)."""
     inner = getattr(policy, "policy", None)
     if not isinstance(inner, LabelPolicy):
@@ -32,7 +33,7 @@ def policy_arrays(policy: Any) -> tuple[np.ndarray, int]:
     head = [o["min_months"], o["max_months"], o["extend_months"], o["stop_on_progression"], o["detection_limit_cm"],
             o["first_concentration_pfu_per_ml"], o["concentration_pfu_per_ml"], o["max_volume_ml_per_visit"],
             o["volume_scale"], float(len(label.band_lower_cm))]
-    return np.array(head + list(label.band_lower_cm) + list(label.band_volume_ml), dtype=float), -1
+    return np.array(head + list(label.band_lower_cm) + list(label.band_volume_ml), dtype=float)
 
 
 def kernel_arguments(batch: BatchInputs, options: SolverOptions) -> dict[str, Any]:
@@ -41,7 +42,7 @@ def kernel_arguments(batch: BatchInputs, options: SolverOptions) -> dict[str, An
     b, n_state = batch.y0.shape
     policy = batch.policy
     if policy is not None:
-        opts, _ = policy_arrays(policy)
+        opts = policy_arrays(policy)
         target = [s.name for s in model.lesion_states].index(policy.target)
         frac = np.asarray(batch.patient[policy.fraction], float) if policy.fraction else np.ones(b)
     else:
@@ -50,8 +51,9 @@ def kernel_arguments(batch: BatchInputs, options: SolverOptions) -> dict[str, An
     out_row[np.asarray(batch.grid_index)] = np.arange(len(batch.grid_index))
     atol = options.atol * np.asarray(model.scale(n), float) if options.scaled_atol else np.full(n_state, options.atol)
     return dict(
-        y0=np.ascontiguousarray(batch.y0, dtype=float), P=_pack(batch.patient, model.patient_names(), -1),
-        Q=_pack(batch.lesion, model.lesion_names(), -1), n=n,
+        y0=np.ascontiguousarray(batch.y0, dtype=float),
+        P=np.ascontiguousarray(pack_inputs(batch.patient, model.patient_names())),
+        Q=np.ascontiguousarray(pack_inputs(batch.lesion, model.lesion_names())), n=n,
         inj=np.ascontiguousarray(batch.injectable, dtype=np.bool_),
         bounds=np.ascontiguousarray(batch.boundaries_day, dtype=float),
         visit_index=np.ascontiguousarray(batch.visit_index, dtype=np.int64),
@@ -60,13 +62,6 @@ def kernel_arguments(batch: BatchInputs, options: SolverOptions) -> dict[str, An
         frac=np.ascontiguousarray(frac, dtype=float), rtol=float(options.rtol), atol=atol,
         max_steps=int(options.max_steps),
     )
-
-
-def _pack(values: Any, names: tuple[str, ...], axis: int) -> np.ndarray:
-    """The scalar form's packed inputs (``ScalarModel.pack_patient``/``pack_lesion``: names in the definition's
-    order along the last axis), without generating the scalar form."""
-    return np.ascontiguousarray(np.stack(np.broadcast_arrays(*(np.asarray(values[k], float) for k in names)),
-                                         axis=axis))
 
 
 def empty_outputs(batch: BatchInputs) -> dict[str, np.ndarray]:
