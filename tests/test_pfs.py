@@ -122,3 +122,43 @@ def test_checkpoint_targets_are_calibration_targets():
     assert set(cm) == {"arms.ipilimumab.objective_response_rate", "arms.ipilimumab.median_progression_free_survival_months"}
     for name in ("masterkey265_phase1b", "masterkey265_phase3", "tvec_ipilimumab_phase2"):
         assert scenario_targets(name) is None  # combination trials: predictions only
+
+
+def test_pfs_kaplan_meier_figure_shows_each_arms_median_and_the_hazard_ratio():
+    """The report's PFS figure: one curve per arm (failed patients left out), the median from
+    endpoints.json in each legend entry, the PFS hazard ratio in the note, at-risk counts every 6 months."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ovsim.report import trial_figure
+    from ovsim.trial._endpoints import km_frames
+
+    rng = np.random.default_rng(3)
+    patients = pd.concat([_patients(arm, rng.exponential(scale, 80), rng.random(80) < 0.8)
+                          for arm, scale in (("tvec_pembrolizumab", 9.0), ("placebo_pembrolizumab", 4.0))],
+                         ignore_index=True)
+    patients.loc[0, ["ok", "pfs_months"]] = [False, np.nan]  # a failed patient: flagged, left out
+    arms = ["tvec_pembrolizumab", "placebo_pembrolizumab"]
+    km = km_frames(patients, arms, "pfs_months", "pfs_event")
+    assert int(km["tvec_pembrolizumab"]["at_risk"].iloc[0]) == 79 and len(km) == 2
+    lesions = pd.DataFrame({"patient_key": [], "arm": [], "category": [], "decrease_ge_50pct": [],
+                            "complete_resolution": []})
+    doc = trial_endpoints(patients, lesions, arms)
+
+    from types import SimpleNamespace
+
+    result = SimpleNamespace(endpoints=doc, patients=patients, assessments=pd.DataFrame(), km={},
+                             subgroup_comparisons=None)
+    fig = trial_figure(result, "pfs_km")
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "progression-free survival (probability)"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    med = doc["arms"]["tvec_pembrolizumab"]["median_progression_free_survival_months"]["value"]
+    assert any(f"median {med:.1f}" in text for text in legend), legend
+    note = " ".join(t.get_text() for t in ax.texts)
+    hr = doc["comparisons"]["hazard_ratio_pfs"]["value"]
+    assert "HR (PFS)" in note and f"{hr:.2f}" in note
+    assert list(ax.get_xticks()[:3]) == [0.0, 6.0, 12.0]
+    with pytest.raises(ValueError, match="endpoint: expected one of os, pfs"):
+        from ovsim.report import plot_km
+        plot_km(km, endpoint="dfs")

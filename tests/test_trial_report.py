@@ -35,7 +35,7 @@ import matplotlib.pyplot as plt
 STAGES = ("IIIB/IIIC", "IVM1a", "IVM1b", "IVM1c")
 CATEGORIES = ("injected", "uninjected_nonvisceral", "uninjected_visceral")
 HEADINGS = ("Summary", "Design", "Endpoints", "Figures", "Failed patients", "Provenance")
-FIGURES = 6
+FIGURES = 7  # waterfall, spider, swimmer, OS and PFS Kaplan-Meier, forest, lesions
 PUBLISHED = {   # optim.yaml's targets block (OPTiM, Andtbacka et al. 2015/2016/2019)
     "durable_response_rate": {"tvec": {"value": 0.163, "events": 48, "n": 295},
                               "gmcsf": {"value": 0.021, "events": 3, "n": 141}},

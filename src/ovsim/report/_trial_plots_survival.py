@@ -12,7 +12,7 @@ from ._names import arm_name
 from ._text import plot_text
 from ._trial_style import DASH, STAGES, arm_colours, arm_list, ci_pair, new_figure, no_data, num
 
-__all__ = ["at_risk", "plot_forest", "plot_km", "targets_block"]
+__all__ = ["KM_ENDPOINTS", "at_risk", "plot_forest", "plot_km", "targets_block"]
 
 
 def targets_block(published: dict | None) -> dict:
@@ -63,22 +63,35 @@ def _median_from_curve(t: np.ndarray, s: np.ndarray) -> float | None:
     return float(t[below[0]]) if len(below) else None
 
 
+KM_ENDPOINTS = {
+    "os": ("overall survival", "OS", "median_overall_survival_months", "hazard_ratio_os", 12.0),
+    "pfs": ("progression-free survival", "PFS", "median_progression_free_survival_months", "hazard_ratio_pfs", 6.0),
+}
+"""Curves ``plot_km`` draws: (y label, short name, median key and hazard-ratio key in endpoints.json, months
+between at-risk counts)."""
+
+
 def plot_km(km: dict[str, pd.DataFrame], *, endpoints: dict | None = None, published: dict | None = None,
-            arms: Sequence[str] | None = None, at_risk_months: Sequence[float] | None = None) -> Any:
-    """Kaplan-Meier overall survival per arm with 95 % bands, censoring ticks and numbers at risk.
+            arms: Sequence[str] | None = None, at_risk_months: Sequence[float] | None = None,
+            endpoint: str = "os") -> Any:
+    """Kaplan-Meier overall (``endpoint="os"``) or progression-free (``"pfs"``) survival per arm with 95 %
+    bands, censoring ticks and numbers at risk.
 
     ``km``: ``{arm: DataFrame(time_months, survival, lower, upper, at_risk, events, censored)}``.
     ``endpoints`` (optional) supplies medians with CI and the hazard ratio (first arm vs last);
-    ``published`` adds OPTiM's medians and hazard ratio to the annotation where arm names match.
-    Numbers at risk are tabulated every 12 months (or at ``at_risk_months``).
+    ``published`` adds OPTiM's medians and hazard ratio of overall survival to the annotation where arm
+    names match. Numbers at risk are tabulated every 12 months for OS, 6 for PFS (or at ``at_risk_months``).
     """
+    if endpoint not in KM_ENDPOINTS:
+        raise ValueError(f"endpoint: expected one of {', '.join(KM_ENDPOINTS)} (got {endpoint!r})")
+    what, short, median_key, hr_key, step = KM_ENDPOINTS[endpoint]
     ep_arms = (endpoints or {}).get("arms") or {}
     arms = arm_list(arms if arms is not None else list(ep_arms) or None, km.keys())
     arms = [a for a in arms if a in km]
     colours = arm_colours(arms)
-    tmax = max([float(np.nanmax(km[a]["time_months"])) for a in arms if len(km[a])] or [12.0])
-    xmax = 12.0 * max(1, int(np.ceil(tmax / 12.0 - 1e-9)))
-    times = list(at_risk_months) if at_risk_months is not None else list(np.arange(0.0, xmax + 1e-9, 12.0))
+    tmax = max([float(np.nanmax(km[a]["time_months"])) for a in arms if len(km[a])] or [step])
+    xmax = step * max(1, int(np.ceil(tmax / step - 1e-9)))
+    times = list(at_risk_months) if at_risk_months is not None else list(np.arange(0.0, xmax + 1e-9, step))
     fig = new_figure(9.0, 5.3 + 0.22 * max(len(arms), 1))
     gs = fig.add_gridspec(2, 1, height_ratios=[5.0, 0.3 + 0.22 * max(len(arms), 1)])
     ax = fig.add_subplot(gs[0])
@@ -89,7 +102,7 @@ def plot_km(km: dict[str, pd.DataFrame], *, endpoints: dict | None = None, publi
         d = _from_zero(km[arm])
         t, s = d["time_months"].to_numpy(dtype=float), d["survival"].to_numpy(dtype=float)
         info = ep_arms.get(arm) or {}
-        med = info.get("median_overall_survival_months") or {}
+        med = info.get(median_key) or {}
         m = num(med.get("value")) if isinstance(med, dict) else None
         m = m if m is not None or med else _median_from_curve(t, s)
         lo, hi = ci_pair(med)
@@ -108,14 +121,16 @@ def plot_km(km: dict[str, pd.DataFrame], *, endpoints: dict | None = None, publi
     ax.set_ylim(0.0, 1.02)
     ax.set_xlim(0.0, xmax)
     ax.set_xticks(times)
-    ax.set_ylabel("overall survival (probability)")
+    ax.set_ylabel(f"{what} (probability)")
     ax.set_xlabel("months since randomisation")
     ax.grid(alpha=0.25)
     if arms:
-        ax.legend(loc="lower left", fontsize=9, title="arm; median OS (95% CI); | censored", title_fontsize=8)
-    note = _hr_note(endpoints, published, arms)
+        ax.legend(loc="lower left" if endpoint == "os" else "upper right", fontsize=9,
+                  title=f"arm; median {short} (95% CI); | censored", title_fontsize=8)
+    note = _hr_note(endpoints, published if endpoint == "os" else None, arms, hr_key, short)
     if note:
-        ax.text(0.98, 0.97, note, transform=ax.transAxes, ha="right", va="top", fontsize=8.5,
+        ax.text(0.98, 0.97 if endpoint == "os" else 0.70, note, transform=ax.transAxes, ha="right", va="top",
+                fontsize=8.5,
                 bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.7"})
     tab.set_title("number at risk", loc="left", fontsize=9)
     for i, arm in enumerate(arms):
@@ -131,14 +146,15 @@ def plot_km(km: dict[str, pd.DataFrame], *, endpoints: dict | None = None, publi
     return fig
 
 
-def _hr_note(endpoints: dict | None, published: dict | None, arms: list[str]) -> str:
-    """Annotation text: simulated hazard ratio (first arm vs last) and, if names match, OPTiM's."""
+def _hr_note(endpoints: dict | None, published: dict | None, arms: list[str], hr_key: str = "hazard_ratio_os",
+             short: str = "OS") -> str:
+    """Annotation text: simulated hazard ratio (first arm vs last) and, if names match, OPTiM's (OS only)."""
     lines = []
-    hr = ((endpoints or {}).get("comparisons") or {}).get("hazard_ratio_os")
-    if isinstance(hr, dict) and len(arms) >= 2:
+    hr = ((endpoints or {}).get("comparisons") or {}).get(hr_key)
+    if isinstance(hr, dict) and len(arms) >= 2 and num(hr.get("value")) is not None:
         p = num(hr.get("p_value"))
         first, last = plot_text(arm_name(arms[0])), plot_text(arm_name(arms[-1]))
-        text = f"HR {first} vs {last}: {_fmt(num(hr.get('value')), *ci_pair(hr))}"
+        text = f"HR ({short}) {first} vs {last}: {_fmt(num(hr.get('value')), *ci_pair(hr))}"
         lines.append(text + (f", p = {p:.3g}" if p is not None else ""))
     pub = targets_block(published).get("overall_survival") or {}
     if len(arms) >= 2:

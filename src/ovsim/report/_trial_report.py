@@ -125,6 +125,11 @@ FIGURES = {
     "km": ("Kaplan\u2013Meier overall survival",
            ("Overall survival with 95% confidence bands, censoring ticks and numbers at risk; medians and the "
            "hazard ratio (first arm vs the control, the last){km_published}.")),
+    "pfs_km": ("Kaplan\u2013Meier progression-free survival",
+               ("Progression-free survival by the trial's primary response criterion at its assessment schedule "
+                "(progression or death; docs/trial.md), with 95% confidence bands, censoring ticks and numbers at "
+                "risk; medians and the hazard ratio (first arm vs the control, the last). Patients are followed "
+                "for progression only to the end of tumour assessments.")),
     "forest": ("Forest plot by stage",
                ("Hazard ratio for overall survival (log scale) and difference in durable response rate by AJCC "
                "stage, first arm vs the control (the last); \u201cAll\u201d is the whole trial. Subgroups too small for an estimate are marked.")),
@@ -161,12 +166,23 @@ def draw_trial_figure(kind: str, *, endpoints: dict, patients: pd.DataFrame, ass
         return plot_swimmer(patients, assessments, arms=arms)
     if kind == "km":
         return plot_km(km, endpoints=endpoints, published=published, arms=arms)
+    if kind == "pfs_km":
+        return plot_km(_pfs_frames(patients, arms), endpoints=endpoints, arms=arms, endpoint="pfs")
     if kind == "forest":
         return plot_forest(endpoints, subgroup_comparisons, published=published)
     if kind == "lesions":
         level = {a: ((endpoints.get("arms") or {}).get(a) or {}).get("lesion_level") or {} for a in arms}
         return plot_lesion_bars(level, published, arms=arms)
     raise ValueError(f"unknown figure {kind!r}; one of {', '.join(FIGURES)}")
+
+
+def _pfs_frames(patients: pd.DataFrame, arms: list[str]) -> dict[str, pd.DataFrame]:
+    """Each arm's Kaplan-Meier progression-free survival ({} when the table has no PFS columns)."""
+    if not {"pfs_months", "pfs_event", "ok"} <= set(patients.columns):
+        return {}
+    from ..trial._endpoints import km_frames  # the trial's own estimator (lazy: the trial package writes reports)
+
+    return km_frames(patients, arms, "pfs_months", "pfs_event")
 
 
 def trial_figure(result: Any, kind: str = "km", *, published: dict | None = None) -> Any:

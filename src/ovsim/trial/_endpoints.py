@@ -266,16 +266,19 @@ def trial_endpoints(patients: pd.DataFrame, lesions: pd.DataFrame, arms: list[st
     return result
 
 
-def km_frames(patients: pd.DataFrame, arms: list[str]) -> dict[str, pd.DataFrame]:
-    """Kaplan-Meier curve (time in months) of each arm, for plots (``ValueError`` on non-finite times)."""
+def km_frames(patients: pd.DataFrame, arms: list[str], time: str = "os_months", event: str = "os_event"
+              ) -> dict[str, pd.DataFrame]:
+    """Kaplan-Meier curve (time in months) of each arm, for plots: overall survival, or with ``time="pfs_months",
+    event="pfs_event"`` progression-free survival (``ValueError`` on a non-finite time of a patient not flagged
+    ``ok = false``)."""
     _require_flags(patients, ("ok",), "Kaplan-Meier")
     ok = patients[patients.ok.to_numpy(dtype=bool)]
-    _require_flags(ok, ("os_event",), "Kaplan-Meier")
-    _require_times(ok["os_months"], ok, "os_months", "Kaplan-Meier", positive=True)
+    _require_flags(ok, (event,), "Kaplan-Meier")
+    _require_times(ok[time], ok, time, "Kaplan-Meier", positive=time == "os_months")
     out = {}
     for arm in arms:
         p = ok[ok.arm == arm]
         if len(p):
-            frame = kaplan_meier(p.os_months.to_numpy(), p.os_event.to_numpy(dtype=bool)).to_frame()
+            frame = kaplan_meier(p[time].to_numpy(dtype=float), p[event].to_numpy(dtype=bool)).to_frame()
             out[arm] = frame.rename(columns={"time": "time_months"})
     return out
