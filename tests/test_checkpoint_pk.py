@@ -163,8 +163,8 @@ def test_bad_options_are_one_line(raw, message):
 def test_weight_scales_pembrolizumab_clearance_and_volumes():
     """At twice the reference weight the serum concentration after the same flat dose is lower (larger V1)."""
     heavy = Patient("PK", (Lesion("C1", "cutaneous", 1.5),))
-    from ovsim.engine._simulate import patient_population  # the population carries no weight: default 76.8 kg
-    assert "weight_kg" not in patient_population(heavy).patients.columns
+    from ovsim.engine._simulate import patient_population  # a patient without a weight: default 76.8 kg
+    assert patient_population(heavy).patients["weight_kg"].tolist() == [76.8]
     model = parse_regimen({"pembrolizumab": "q3w"}).model()
     assert model.covariates["weight_kg"].value == 76.8
     v1 = model.quantities["pembrolizumab_serum_ug_per_ml"].expr

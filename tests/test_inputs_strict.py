@@ -417,6 +417,7 @@ def test_population_json_not_utf8(tmp_path, saved):
     ("ecog", [7, 0, 1], ("patients.ecog", "expected 0, 1, 2, 3 or 4")),
     ("stage", ["IVM9", "IIIB", "IIIB"], ("patients.stage", "'IVM9'")),
     ("bsa_m2", [0.0, 1.8, 1.9], ("patients.bsa_m2", "between 0.3 and 4")),
+    ("weight_kg", [75.0, 500.0, 60.0], ("patients.weight_kg", "between 20 and 300 kg", "500")),
     ("kill_rate", ["abc", 0.1, 0.1], ("patients.kill_rate", "expected numbers")),
     ("kill_rate", [1e308, 0.1, 0.1], ("patients.kill_rate", "10^6 x the default")),
     ("index", [None, 1, 2], ("patients.index", "empty cell")),

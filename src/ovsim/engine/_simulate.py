@@ -26,7 +26,7 @@ class SimulationError(RuntimeError):
 def patient_population(patient: Patient) -> Population:
     """A population of one: the patient's covariates, parameter overrides and lesions as tables."""
     row = {"patient_id": patient.patient_id, "hsv1_seropositive": patient.hsv1_seropositive,
-           "bsa_m2": patient.bsa_m2, **dict(patient.parameters)}
+           "bsa_m2": patient.bsa_m2, "weight_kg": patient.weight_kg, **dict(patient.parameters)}
     lesions = [
         {"patient_id": patient.patient_id, "lesion_id": les.lesion_id, "site": les.site.value,
          "longest_diameter_cm": les.longest_diameter_cm,

@@ -18,7 +18,9 @@ from .._read import (MAX_DIAMETER_CM, MAX_HORIZON_DAYS, MAX_LDH_X_ULN, MAX_LESIO
 from ..model import SITE_NAMES, Site, check_overrides
 from ..model._parameters import override_limit
 from ..population import CONTRAINDICATION_NAMES, Lesion, Patient
-from ..treatments import Regimen, RegimenError, covariate_names, parameter_registry, parse_regimen, positive_parameters
+from ..population._patient import MAX_WEIGHT_KG, MIN_WEIGHT_KG
+from ..treatments import (REFERENCE_WEIGHT_KG, Regimen, RegimenError, covariate_names, parameter_registry,
+                          parse_regimen, positive_parameters)
 
 __all__ = ["InputFileError", "LesionSpec", "PatientFile", "PatientScenario", "PatientSpec", "load_patient"]
 
@@ -57,6 +59,7 @@ class PatientSpec(_Strict):
     ecog: Annotated[Literal[0, 1, 2, 3, 4], BeforeValidator(not_bool)] | None = None
     ldh_x_uln: Number | None = Field(default=None, ge=0, le=MAX_LDH_X_ULN)
     bsa_m2: Number = Field(default=1.9, ge=0.3, le=4.0)
+    weight_kg: Number = Field(default=REFERENCE_WEIGHT_KG, ge=MIN_WEIGHT_KG, le=MAX_WEIGHT_KG)  # body weight (kg)
     # the label's contraindication / warning covariates (ovsim.population.CONTRAINDICATIONS): strict
     # booleans (true/false only), parsed here and screened by ``ovsim simulate``, not by load_patient
     immunocompromised: Flag = False
@@ -130,7 +133,7 @@ def _to_scenario(spec: PatientFile, name: str) -> PatientScenario:
     p = spec.patient
     try:
         patient = Patient(p.id, lesions, p.hsv1_seropositive, p.stage, p.ecog, p.ldh_x_uln, params, p.bsa_m2,
-                          **{key: getattr(p, key) for key in CONTRAINDICATION_NAMES})
+                          **{key: getattr(p, key) for key in CONTRAINDICATION_NAMES}, weight_kg=p.weight_kg)
     except ValueError as err:  # not expected after the schema; still one line with the file
         raise InputFileError(f"{name}: patient: {err}") from None
     try:

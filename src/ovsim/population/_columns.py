@@ -13,7 +13,7 @@ from functools import lru_cache
 _PATIENTS = {
     "patient_id": ("", "patient identifier (unique within the population)"),
     "index": ("1", "0-based patient index: keys the patient's random streams (population (i,), measurement (i,1), "
-                   "survival (i,2))"),
+                   "survival (i,2), height for weight_kg (i,10))"),
     "arm": ("", "arm whose stage mix the patient was drawn with (tvec or gmcsf)"),
     "stage": ("", "AJCC disease stage at baseline (IIIB, IIIC, IVM1a, IVM1b, IVM1c)"),
     "ecog": ("1", "ECOG performance status at baseline (0 or 1)"),
@@ -22,6 +22,8 @@ _PATIENTS = {
     "n_lesions": ("1", "lesions at baseline (measurable and occult)"),
     "n_occult": ("1", "occult lesions: present at baseline but below the detection limit"),
     "bsa_m2": ("m2", "body surface area"),
+    "weight_kg": ("kg", "body weight: 3600 x bsa_m2^2 / a height drawn per patient (Mosteller), clipped to "
+                        "35-200 kg; empty or absent: 76.8 kg"),
     "pool_patient_id": ("", "the calibrated pool's patient this patient was drawn from (drawn populations only)"),
 }
 _LESIONS = {

@@ -1,7 +1,9 @@
 """Draw virtual patients from a :class:`PopulationSpec`, one independent random stream each.
 
 Patient ``i`` of seed ``s`` always gets the stream ``SeedSequence(s, spawn_key=(i,))``, so a
-population is the same whatever the batch or shard it is drawn in.
+population is the same whatever the batch or shard it is drawn in. The body weight ``weight_kg`` is
+derived from ``bsa_m2`` and a height drawn from the patient's own stream ``(i, 10)``
+(:mod:`ovsim.population._weight`), after and apart from every other draw.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from .. import __version__
 from ..model import PARAMETERS
 from ._population import Population
 from ._spec import INJECTABLE_SITES, STAGES, PopulationSpec, load_population_spec
+from ._weight import patient_weight_kg
 
 _MAX_REDRAWS = 1000
 
@@ -34,6 +37,7 @@ def generate_population(
     for index in range(start, start + n):
         rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(index,)))
         row, rows = draw_patient(rng, index, arm, spec)
+        row["weight_kg"] = patient_weight_kg(int(seed), index, row["bsa_m2"])
         patients.append(row)
         lesions.extend(rows)
     provenance = {

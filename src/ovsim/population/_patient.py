@@ -11,10 +11,13 @@ import numpy as np
 
 from .._read import MAX_LESIONS
 from ..model import Site, check_overrides
-from ..treatments import parameter_registry, positive_parameters
+from ..treatments import REFERENCE_WEIGHT_KG, parameter_registry, positive_parameters
 from ._contraindications import CONTRAINDICATION_NAMES
 
 _REAL = (int, float, np.integer, np.floating)
+
+MIN_WEIGHT_KG, MAX_WEIGHT_KG = 20.0, 300.0
+"""Accepted body weight of a patient (kg; assumed bounds of an adult, wide of the drawn 35-200 kg)."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,9 @@ class Patient:
     """A (virtual or real) patient.
 
     hsv1_seropositive: HSV-1 antibodies at baseline; bsa_m2: body surface area (m^2, scales GM-CSF
-    doses); stage (AJCC 7th), ecog, ldh_x_uln: covariates carried for reporting and eligibility;
+    doses); weight_kg: body weight (kg; mg/kg checkpoint-inhibitor doses and pembrolizumab PK; default
+    76.8 kg, the pembrolizumab PK model's reference weight; 20-300 kg); stage (AJCC 7th), ecog, ldh_x_uln:
+    covariates carried for reporting and eligibility;
     parameters: model parameter overrides by name (``ovsim.treatments.parameter_registry()``: the
     mechanisms' and treatments' parameters), e.g. ``{"kill_rate": 0.2}``.
     immunocompromised, pregnant, prior_tvec, active_herpetic_lesions, antiherpetic_medication:
@@ -86,6 +91,7 @@ class Patient:
     prior_tvec: bool = False
     active_herpetic_lesions: bool = False
     antiherpetic_medication: bool = False
+    weight_kg: float = REFERENCE_WEIGHT_KG
 
     def __post_init__(self) -> None:
         for name in CONTRAINDICATION_NAMES:
@@ -113,6 +119,12 @@ class Patient:
             raise ValueError(f"lesions: lesion ids must be unique (repeated: {', '.join(dupes)})")
         if isinstance(self.bsa_m2, (bool, np.bool_)) or not (math.isfinite(self.bsa_m2) and 0.3 <= self.bsa_m2 <= 4.0):
             raise ValueError(f"bsa_m2: expected a body surface area between 0.3 and 4 m^2 (got {self.bsa_m2!r})")
+        w = self.weight_kg
+        if isinstance(w, (bool, np.bool_)) or not isinstance(w, _REAL) or not (
+                math.isfinite(w) and MIN_WEIGHT_KG <= w <= MAX_WEIGHT_KG):
+            raise ValueError(f"weight_kg: expected a body weight between {MIN_WEIGHT_KG:g} and {MAX_WEIGHT_KG:g} kg "
+                             f"(got {w!r})")
+        object.__setattr__(self, "weight_kg", float(w))
         object.__setattr__(self, "parameters",
                            MappingProxyType(check_overrides(self.parameters, parameter_registry(),
                                                            positive=positive_parameters())))

@@ -5,7 +5,10 @@ the pool reproduces OPTiM's published results (:mod:`ovsim.population._selection
 population is then drawn from the pool: patient ``i`` of seed ``s`` takes its stage from the
 arm's stage mix (stream ``SeedSequence(s, spawn_key=(i,))``) and a plausible patient of that
 stage with probability proportional to its weight (stream ``(i, 3)``), so any shard of a
-population is the same. The calibrated pool ships in ``ovsim/data/calibrated/``.
+population is the same. Its body weight ``weight_kg`` is derived from the pool patient's ``bsa_m2`` and
+a height drawn from the virtual patient's own stream ``(i, 10)`` (:mod:`ovsim.population._weight`); it
+replaces any ``weight_kg`` of the pool (a pool without ``bsa_m2`` keeps its own ``weight_kg``, if any, else
+the default applies). The calibrated pool ships in ``ovsim/data/calibrated/``.
 
 A calibration ensemble (M weightings of the same pool, one per posterior draw) ships as extra columns
 ``weight_0 .. weight_{M-1}`` of ``patients.parquet`` beside ``weight`` (the posterior-mean weights);
@@ -28,6 +31,7 @@ import pandas as pd
 from ._population import Population
 from ._resample import resample_indexed
 from ._spec import STAGES
+from ._weight import weights_kg
 
 
 @dataclass(frozen=True, eq=False)
@@ -181,6 +185,8 @@ def draw_from_pool(pool: WeightedPool, n: int, seed: int, stage_mix: dict[str, f
     patients = src.copy()
     patients["patient_id"], patients["index"], patients["arm"] = ids, index, arm
     patients["pool_patient_id"] = src["patient_id"].to_numpy()
+    if "bsa_m2" in patients.columns:
+        patients["weight_kg"] = weights_kg(int(seed), index, pd.to_numeric(patients["bsa_m2"], errors="coerce"))
     groups = pool.population.lesions.groupby("patient_id", sort=False)
     rows = []
     for new_id, old_id in zip(ids, src["patient_id"]):

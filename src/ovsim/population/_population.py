@@ -17,12 +17,12 @@ from ..model import SITE_NAMES, Site
 from ..model._parameters import override_limit
 from ..treatments import covariate_names, parameter_registry, positive_parameters
 from ._contraindications import CONTRAINDICATION_NAMES
-from ._patient import Lesion, Patient
+from ._patient import MAX_WEIGHT_KG, MIN_WEIGHT_KG, Lesion, Patient
 
 PATIENT_COLUMNS = ("patient_id", "stage", "ecog", "ldh_x_uln", "hsv1_seropositive")
 LESION_COLUMNS = ("patient_id", "lesion_id", "site", "longest_diameter_cm")
 _COVARIATES = {"patient_id", "index", "arm", "stage", "ecog", "ldh_x_uln", "hsv1_seropositive", "n_lesions", "n_occult",
-               "pool_patient_id", "bsa_m2", *CONTRAINDICATION_NAMES}
+               "pool_patient_id", "bsa_m2", "weight_kg", *CONTRAINDICATION_NAMES}
 """Allowed non-parameter patient columns; the label covariates (CONTRAINDICATION_NAMES) are optional
 booleans (a missing column or an empty cell means False)."""
 _STAGES = ("IIIB", "IIIC", "IVM1a", "IVM1b", "IVM1c")
@@ -195,11 +195,12 @@ def _to_patient(row: pd.Series, rows: pd.DataFrame) -> Patient:
         for r in rows.itertuples(index=False)
     )
     params = {name: float(row[name]) for name in parameter_registry() if name in row.index and pd.notna(row[name])}
-    bsa = _opt(row.get("bsa_m2"))
+    bsa, weight = _opt(row.get("bsa_m2")), _opt(row.get("weight_kg"))
     return Patient(
         str(row["patient_id"]), lesions, _flag(row.get("hsv1_seropositive"), True),
         _opt_str(row.get("stage")), _opt_int(row.get("ecog")), _opt(row.get("ldh_x_uln")), params,
         **({} if bsa is None else {"bsa_m2": bsa}),
+        **({} if weight is None else {"weight_kg": weight}),
         **{name: _flag(row.get(name)) for name in CONTRAINDICATION_NAMES},
     )
 
@@ -338,6 +339,12 @@ def _check_tables_inner(patients: pd.DataFrame, lesions: pd.DataFrame, source: s
             bad = bsa[~((bsa >= 0.3) & (bsa <= 4.0))].iloc[0]
             raise ValueError(f"{source}: patients.bsa_m2: expected a body surface area between 0.3 and 4 m^2 "
                              f"or empty (got {bad!r})")
+    if "weight_kg" in patients.columns:
+        kg = _numbers_named(patients, "weight_kg", "patients").dropna()
+        ok = (kg >= MIN_WEIGHT_KG) & (kg <= MAX_WEIGHT_KG)
+        if not ok.all():
+            raise ValueError(f"{source}: patients.weight_kg: expected a body weight between {MIN_WEIGHT_KG:g} and "
+                             f"{MAX_WEIGHT_KG:g} kg or empty (got {kg[~ok].iloc[0]!r})")
     if "ecog" in patients.columns:
         ecog = _numbers_named(patients, "ecog", "patients").dropna()
         if not ecog.isin([0, 1, 2, 3, 4]).all():

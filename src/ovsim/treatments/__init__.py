@@ -6,6 +6,7 @@ options, its dosing (by schedule or by a state-dependent policy) and its dose re
 treatments from the registry: ``parse_regimen({"tvec": "optim", "gmcsf": {}})``.
 """
 
+from ._infusion import REFERENCE_WEIGHT_KG
 from ._protocol import Options, PolicyDosing, ScheduledDosing, Treatment
 from ._regimen import Regimen, RegimenError, parse_regimen
 from ._registry import (
@@ -36,6 +37,7 @@ __all__ = [
     "PembrolizumabOptions",
     "Options",
     "PolicyDosing",
+    "REFERENCE_WEIGHT_KG",
     "Regimen",
     "RegimenError",
     "ScheduledDosing",
