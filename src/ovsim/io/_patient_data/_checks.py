@@ -67,7 +67,8 @@ def check_columns(header: list[str], required: tuple[str, ...], optional: tuple[
     allowed = required + optional
     for col in header:
         if col not in allowed:
-            raise fail(name, 1, shorten(col, 60), f"unknown column (allowed: {', '.join(allowed)})")
+            shown = col if col.isprintable() and len(col) <= 60 else shorten(col, 60)
+            raise fail(name, 1, shown, f"unknown column (allowed: {', '.join(allowed)})")
 
 
 def number(cell: str, name: str, row: int, column: str, *, required: bool, upper: float = math.inf) -> float:

@@ -72,7 +72,7 @@ class PatientRecord:
 def build_record(patient_id: str, covariates: Mapping[str, Any], sites: Mapping[str, str], rows: pd.DataFrame,
                  source: str) -> PatientRecord:
     """The record from validated rows (``lesion_id, day, longest_cm, perp_cm, cens, volume_ml, conc``)."""
-    order = list(dict.fromkeys(rows["lesion_id"]))
+    order = list(dict.fromkeys(rows.sort_values("day", kind="stable")["lesion_id"]))  # by first day, then file order
     rank = {les: k for k, les in enumerate(order)}
     seen = rows[rows["longest_cm"].notna()]
     measurements = pd.DataFrame({
@@ -97,7 +97,7 @@ def build_record(patient_id: str, covariates: Mapping[str, Any], sites: Mapping[
 
 
 def _ordered(frame: pd.DataFrame, rank: Mapping[str, int]) -> pd.DataFrame:
-    """Rows by lesion (order of first appearance in the file) then day; a fresh 0.. index."""
+    """Rows by lesion (``rank``) then day; a fresh 0.. index."""
     key = frame["lesion_id"].map(rank)
     return frame.assign(_k=key).sort_values(["_k", "day"], kind="stable").drop(columns="_k").reset_index(drop=True)
 
