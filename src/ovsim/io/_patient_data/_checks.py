@@ -20,8 +20,6 @@ from ...regimen import load_label
 ROW_FIELDS = ("row", "lesion_id", "site", "day", "longest_cm", "perp_cm", "cens", "volume_ml", "conc")
 """The rows both readers produce (one per measurement or dose, ``row`` its spreadsheet row number)."""
 
-MAX_DAY = 36_525.0
-"""Latest day accepted (100 years after the first treatment day)."""
 
 
 def where(name: str, row: int | str, column: str) -> str:

@@ -10,7 +10,7 @@ from typing import Mapping
 
 import pandas as pd
 
-from ..._read import InputFileError
+from ..._read import MAX_HORIZON_DAYS, InputFileError
 from ...datasets import STAGE_CODES
 from ...model import SITE_NAMES
 from ...regimen import load_label
@@ -26,7 +26,7 @@ NONMEM_OPTIONAL = ("RATE", "DVID", "CENS", "LESION", "LESION_ID", "SITE", "PERP_
                    "ARM", "STAGE", "ECOG", "LDH")
 NONMEM_COLUMNS = {"site": "SITE", "day": "TIME", "longest": "DV", "volume": "VOL_ML", "conc": "CONC_PFU_ML"}
 
-MAX_DAY = 36_525.0
+MAX_DAY = MAX_HORIZON_DAYS  # latest day accepted (100 years after the first treatment day)
 
 
 def is_nonmem(header: list[str]) -> bool:
