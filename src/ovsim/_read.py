@@ -155,12 +155,17 @@ def read_text(path: str | Path, limit: int = MAX_FILE_BYTES) -> str:
     except OSError as err:
         raise InputFileError(f"{path}: cannot read file ({err.strerror or err})") from None
     if len(data) > limit:
-        raise InputFileError(f"{path}: file larger than {_size(limit)} (the most an input file may be)")
+        raise too_large(path, limit)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise InputFileError(f"{path}: not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}; "
                              "save the file as UTF-8)") from None
+
+
+def too_large(path: str | Path, limit: int) -> InputFileError:
+    """The one-line error for an input file of more than ``limit`` bytes."""
+    return InputFileError(f"{path}: file larger than {_size(limit)} (the most an input file may be)")
 
 
 def _size(n: int) -> str:

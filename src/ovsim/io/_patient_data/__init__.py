@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from ..._errors import validated
-from ..._read import MAX_FILE_BYTES, Id, InputFileError, Text, read_text, read_yaml
+from ..._read import MAX_FILE_BYTES, Id, InputFileError, Text, read_text, read_yaml, too_large
 from ...model import Site
 from .._patient_file import PatientSpec
 from ._checks import check_rows, csv_rows
@@ -64,8 +64,8 @@ def load_patient_data(path: str | Path, covariates: str | Path | None = None,
         found = nonmem_rows(header, rows, name, spec.lesion_sites if spec else {})
         cols, fallback = NONMEM_COLUMNS, nonmem_covariates(rows[0][1])
     else:
-        if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-            read_text(path)  # the tidy CSV of one patient: the usual input bound (raises)
+        if len(text.encode("utf-8")) > MAX_FILE_BYTES:  # the tidy CSV of one patient: the usual input bound
+            raise too_large(path, MAX_FILE_BYTES)
         if patient_id is not None:
             raise InputFileError(f"{name}: a tidy CSV holds one patient; patient_id is for a NONMEM-style dataset")
         pid, found = Path(name).stem, tidy_rows(header, rows, name)

@@ -100,7 +100,7 @@ def nonmem_rows(header: list[str], rows: list[tuple[int, dict[str, str]]], name:
         raise fail(name, 1, "CONC_PFU_ML" if "VOL_ML" in header else "VOL_ML",
                    "required column is missing (VOL_ML and CONC_PFU_ML come together)")
     label = load_label()
-    first_dose_day = min((float(c["TIME"]) for _, c in rows if c["EVID"].strip() in ("1", "1.0")
+    first_dose_day = min((float(c["TIME"]) for _, c in rows if _is_number(c["EVID"]) and float(c["EVID"]) == 1
                           and _is_number(c["TIME"])), default=math.nan)
     out = []
     for n, c in rows:
